@@ -1,0 +1,211 @@
+//! The crate's one error type.
+
+use alloc::boxed::Box;
+use core::str::Utf8Error;
+use wasmi::TrapCode;
+
+/// A `Result` whose error is [`linmem::Error`](Error).
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong in linmem.
+///
+/// Every variant carries the context needed to understand the failure
+/// (addresses, lengths, sizes, export names) and chains the underlying wasmi
+/// or WAT error as its [`source`](core::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The module text is not valid WebAssembly text format.
+    #[cfg(feature = "wat")]
+    #[error("invalid WAT text")]
+    Wat {
+        /// The parser's error, with line and column.
+        #[source]
+        source: wat::Error,
+    },
+
+    /// The module bytes are not a valid WebAssembly module.
+    #[error("invalid wasm module")]
+    Compile {
+        /// wasmi's validation or translation error.
+        #[source]
+        source: wasmi::Error,
+    },
+
+    /// The module imports something the host did not provide.
+    #[error("missing import `{module}`.`{name}` ({kind})")]
+    MissingImport {
+        /// The import's module name, e.g. `env`.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+        /// What kind of item is imported: `function`, `memory`, `table` or `global`.
+        kind: &'static str,
+    },
+
+    /// Instantiation failed for a reason other than a missing import or a
+    /// trap, e.g. an import of the wrong type or a data segment out of bounds.
+    #[error("instantiation failed")]
+    Instantiate {
+        /// wasmi's instantiation error.
+        #[source]
+        source: wasmi::Error,
+    },
+
+    /// The guest has no export of that name.
+    #[error("the guest exports no {expected} named `{name}`")]
+    MissingExport {
+        /// The export name that was looked up.
+        name: Box<str>,
+        /// The kind of item that was expected, e.g. `memory` or `function`.
+        expected: &'static str,
+    },
+
+    /// The guest's export has another kind than the one asked for.
+    #[error("the guest's export `{name}` is a {found}, not a {expected}")]
+    WrongExportKind {
+        /// The export name that was looked up.
+        name: Box<str>,
+        /// The kind that was expected.
+        expected: &'static str,
+        /// The kind the export actually has.
+        found: &'static str,
+    },
+
+    /// An exported function does not have the parameter and result types
+    /// the host asked for.
+    #[error("the guest's function `{name}` has another signature than the one requested")]
+    SignatureMismatch {
+        /// The function's export name.
+        name: Box<str>,
+        /// wasmi's type-check error, naming both signatures.
+        #[source]
+        source: wasmi::Error,
+    },
+
+    /// A call handle was used with a guest other than the one it came from.
+    #[error("the handle for `{name}` belongs to another guest")]
+    ForeignHandle {
+        /// The function's export name.
+        name: Box<str>,
+    },
+
+    /// The guest trapped: executed `unreachable`, accessed memory out of
+    /// bounds, divided by zero, exhausted its stack, ...
+    ///
+    /// The guest stays usable: its memory holds what it wrote before the trap.
+    #[error("`{func}` trapped: {code}")]
+    Trap {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// What kind of trap it was.
+        code: TrapCode,
+        /// wasmi's error.
+        #[source]
+        source: wasmi::Error,
+    },
+
+    /// A call failed without a WebAssembly trap, e.g. a host function
+    /// returned an error.
+    #[error("`{func}` failed")]
+    Call {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// wasmi's error, which holds the host function's error if there was one.
+        #[source]
+        source: wasmi::Error,
+    },
+
+    /// An access to linear memory fell outside the memory, or `addr + len`
+    /// overflowed.
+    #[error("out of bounds: {len} bytes at address {addr} in a memory of {size} bytes")]
+    OutOfBounds {
+        /// The first address accessed.
+        addr: u64,
+        /// The number of bytes accessed.
+        len: u64,
+        /// The memory's size in bytes at the time of the access.
+        size: u64,
+    },
+
+    /// A range of linear memory read as text is not valid UTF-8.
+    #[error(
+        "invalid UTF-8 in the {len} bytes at address {addr}: valid up to address {valid_up_to}"
+    )]
+    InvalidUtf8 {
+        /// The first address of the range.
+        addr: u64,
+        /// The length of the range in bytes.
+        len: u64,
+        /// The address of the first byte that is not part of valid UTF-8.
+        valid_up_to: u64,
+        /// The standard library's error.
+        #[source]
+        source: Utf8Error,
+    },
+
+    /// Growing memory would exceed its declared maximum (or the 4 GiB or
+    /// 2^64-byte limit of its index type); the memory is unchanged.
+    #[error(
+        "cannot grow a memory of {current} pages by {additional} pages (maximum {maximum} pages)"
+    )]
+    GrowPastMaximum {
+        /// The memory's size in pages before the attempt.
+        current: u64,
+        /// The number of pages asked for.
+        additional: u64,
+        /// The largest size in pages the memory may reach.
+        maximum: u64,
+    },
+
+    /// Growing memory failed for another reason (the host could not allocate
+    /// it); the memory is unchanged.
+    #[error("cannot grow a memory of {current} pages by {additional} pages")]
+    Grow {
+        /// The memory's size in pages before the attempt.
+        current: u64,
+        /// The number of pages asked for.
+        additional: u64,
+        /// wasmi's error.
+        #[source]
+        source: wasmi::errors::MemoryError,
+    },
+}
+
+impl Error {
+    /// The trap code, if this error is a guest trap.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use linmem::{Guest, TrapCode};
+    /// let mut guest = Guest::new(r#"(module (memory (export "memory") 1)
+    ///     (func (export "boom") unreachable))"#)?;
+    /// let err = guest.call::<(), ()>("boom", ()).unwrap_err();
+    /// assert_eq!(err.trap_code(), Some(TrapCode::UnreachableCodeReached));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn trap_code(&self) -> Option<TrapCode> {
+        match self {
+            Self::Trap { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Classifies an error returned by a call into the guest (or by its start
+    /// function, named `(start)`).
+    #[cold]
+    pub(crate) fn from_call(func: &str, source: wasmi::Error) -> Self {
+        let func = Box::from(func);
+        match source.as_trap_code() {
+            Some(code) => Self::Trap { func, code, source },
+            None => Self::Call { func, source },
+        }
+    }
+
+    /// The error for `len` bytes at `addr` that do not fit in `size` bytes.
+    #[cold]
+    pub(crate) fn out_of_bounds(addr: u64, len: u64, size: u64) -> Self {
+        Self::OutOfBounds { addr, len, size }
+    }
+}

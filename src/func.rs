@@ -1,0 +1,67 @@
+//! Typed handles to a guest's exported functions, looked up once.
+
+use crate::error::{Error, Result};
+use crate::guest::{Guest, GuestId};
+use alloc::boxed::Box;
+use wasmi::{TypedFunc, WasmParams, WasmResults};
+
+/// A typed handle to one exported function of one [`Guest`], from
+/// [`Guest::func`]. Calling it does no name lookup and no type check: it goes
+/// straight to wasmi's [`TypedFunc`].
+#[derive(Debug)]
+pub struct GuestFunc<P, R> {
+    func: TypedFunc<P, R>,
+    name: Box<str>,
+    guest: GuestId,
+}
+
+impl<P, R> Clone for GuestFunc<P, R> {
+    fn clone(&self) -> Self {
+        Self {
+            func: self.func,
+            name: self.name.clone(),
+            guest: self.guest,
+        }
+    }
+}
+
+impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
+    pub(crate) fn new(func: TypedFunc<P, R>, name: &str, guest: GuestId) -> Self {
+        Self {
+            func,
+            name: Box::from(name),
+            guest,
+        }
+    }
+
+    /// Calls the function in `guest`, which must be the guest it came from.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `guest` is not the guest this handle came
+    /// from; [`Error::Trap`] if the guest traps; [`Error::Call`] if the call
+    /// fails otherwise (e.g. a host function's error). The guest stays usable.
+    #[inline]
+    pub fn call<T>(&self, guest: &mut Guest<T>, params: P) -> Result<R> {
+        if !guest.owns(self.guest) {
+            return Err(Error::ForeignHandle {
+                name: self.name.clone(),
+            });
+        }
+        self.func
+            .call(guest.store_for_call(), params)
+            .map_err(|source| Error::from_call(&self.name, source))
+    }
+
+    /// The export name the handle was looked up by.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The underlying wasmi handle (escape hatch).
+    #[must_use]
+    pub fn as_wasmi(&self) -> &TypedFunc<P, R> {
+        &self.func
+    }
+}

@@ -1,0 +1,69 @@
+//! Run WebAssembly guests on the [wasmi] interpreter and exchange data with
+//! them through a safe, borrow-checked view of their linear memory.
+//!
+//! linmem is for hosts that may not run a JIT (iOS and other W^X platforms,
+//! consoles, hardened servers, embedded boards). A [`Guest`] is one
+//! instance with its store; [`Guest::view`] and [`Guest::view_mut`] borrow
+//! its memory as a [`LinearMemoryView`] or [`LinearMemoryViewMut`], with
+//! checked `u64` addresses and little-endian typed access. Because a view is
+//! a borrow, a view kept across a memory grow or a call into the guest does
+//! not compile: the "detached `ArrayBuffer`" of the JavaScript API cannot
+//! happen.
+//!
+//! The reference scenario of the "WebAssembly linear memory" page:
+//!
+//! ```
+//! # fn main() -> linmem::Result<()> {
+//! use linmem::Guest;
+//!
+//! // The guest's start function: memory.grow(1); store<u8>(0, 24).
+//! let mut guest = Guest::new(linmem::LINEAR_MEMORY_WAT)?;
+//!
+//! assert_eq!(guest.view().read::<u8>(0)?, 24); // the host reads 24
+//! guest.view_mut().write(1, 25u8)?; // the host writes 25 at address 1
+//! let one: i32 = guest.call("readWasmMemoryAndReturnIndexOne", ())?;
+//! assert_eq!(one, 25); // the guest read what the host wrote
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! - `std` (default): implements `std`-only conveniences; without it the
+//!   crate is `no_std` with `alloc`.
+//! - `wat` (default, implies `std`): [`Module::new`] also accepts
+//!   WebAssembly text.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    clippy::missing_errors_doc,
+    clippy::cast_lossless,
+    clippy::as_conversions
+)]
+#![doc(test(attr(deny(warnings))))]
+
+extern crate alloc;
+
+mod error;
+mod func;
+mod guest;
+mod module;
+mod value;
+mod view;
+
+pub use self::{
+    error::{Error, Result},
+    func::GuestFunc,
+    guest::{Guest, GuestBuilder, GuestState},
+    module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
+    value::{ByteArray, MemoryValue},
+    view::{LinearMemoryView, LinearMemoryViewMut},
+};
+pub use wasmi::{self, Engine, TrapCode};
+
+/// The README's examples, compiled and run as doctests so they cannot drift.
+#[cfg(all(doctest, feature = "wat"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
