@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::func::GuestFunc;
+use crate::limits::{Limits, StoreLimiter};
 use crate::module::Module;
 use crate::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
@@ -16,6 +17,8 @@ use wasmi::{
 #[derive(Debug)]
 pub struct GuestState<T> {
     data: T,
+    /// Enforces the guest's [`Limits`] and remembers its denials.
+    pub(crate) limiter: StoreLimiter,
 }
 
 impl<T> GuestState<T> {
@@ -46,6 +49,33 @@ fn next_guest_id() -> GuestId {
 ///
 /// `T` is host data kept in the guest's store (`()` unless given with
 /// [`GuestBuilder::data`]). A guest is `Send` when `T` is.
+///
+/// # The guest after a failure
+///
+/// Every failure leaves the guest usable, in a defined state:
+///
+/// - **Trap** ([`Error::Trap`]: `unreachable`, out-of-bounds access, stack
+///   exhaustion, out of fuel, ...) and **host function error**
+///   ([`Error::Call`]): the call ends where it failed; memory, globals and
+///   tables hold exactly what the guest wrote before that point; nothing is
+///   rolled back. The next call starts afresh.
+/// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
+///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
+///   boundary; the fuel it used is spent.
+/// - **Out of fuel**: the same; [`fuel`](Self::fuel) is then 0 (or what is
+///   left if the next instruction needed more), and the guest can be
+///   called again after [`add_fuel`](Self::add_fuel).
+/// - **Denied growth** (a guest's `memory.grow` past a limit returns -1; a
+///   host [`grow`](Self::grow) fails with [`Error::GrowDenied`] or
+///   [`Error::GrowPastMaximum`]): the memory's size and contents are
+///   unchanged.
+/// - **Bad address** in a view ([`Error::OutOfBounds`]): nothing is read or
+///   written.
+///
+/// linmem never marks a guest unusable: a guest stopped halfway may have
+/// broken its *own* invariants (a half-written structure, a held lock in
+/// its allocator). Whether to keep using it or to instantiate a fresh one
+/// is the host's call; the host's own state is never affected.
 ///
 /// ```
 /// # fn main() -> linmem::Result<()> {
@@ -156,14 +186,17 @@ impl<T> Guest<T> {
     /// # Errors
     ///
     /// [`Error::GrowPastMaximum`] if the new size would pass the memory's
-    /// declared maximum (or its index type's limit); [`Error::Grow`] if the
-    /// host could not provide the memory. The memory is unchanged then.
+    /// declared maximum (or its index type's limit); [`Error::GrowDenied`]
+    /// if a limit set with [`GuestBuilder::limits`] denies it;
+    /// [`Error::Grow`] if the host could not provide the memory. The memory
+    /// is unchanged then.
     pub fn grow(&mut self, additional: u64) -> Result<u64> {
         let current = self.memory.size(&self.store);
+        let denials = self.store.data().limiter.denials();
         let previous = self
             .memory
             .grow(&mut self.store, additional)
-            .map_err(|source| self.grow_error(current, additional, source))?;
+            .map_err(|source| self.grow_error(current, additional, source, denials))?;
         if self.page_size.is_none() {
             self.page_size = measured_page_size(&self.store, self.memory);
         }
@@ -171,7 +204,20 @@ impl<T> Guest<T> {
     }
 
     #[cold]
-    fn grow_error(&self, current: u64, additional: u64, source: MemoryError) -> Error {
+    fn grow_error(
+        &self,
+        current: u64,
+        additional: u64,
+        source: MemoryError,
+        denials: u64,
+    ) -> Error {
+        if let Some(denial) = self.store.data().limiter.denied_since(denials) {
+            return Error::GrowDenied {
+                current,
+                additional,
+                denial,
+            };
+        }
         let ty = self.memory.ty(&self.store);
         let index_bits = if ty.is_64() { 64 } else { 32 };
         let addressable = (1u128 << index_bits) / u128::from(self.page_size());
@@ -342,6 +388,7 @@ pub struct GuestBuilder<'m, T> {
     module: &'m Module,
     memory: Box<str>,
     data: T,
+    limits: Limits,
 }
 
 impl<'m> GuestBuilder<'m, ()> {
@@ -350,6 +397,7 @@ impl<'m> GuestBuilder<'m, ()> {
             module,
             memory: Box::from("memory"),
             data: (),
+            limits: Limits::new(),
         }
     }
 }
@@ -368,7 +416,22 @@ impl<'m, T> GuestBuilder<'m, T> {
             module: self.module,
             memory: self.memory,
             data,
+            limits: self.limits,
         }
+    }
+
+    /// Resource limits and a fuel budget for the guest (default: none);
+    /// see [`Limits`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The guest's initial fuel budget: a shortcut for
+    /// [`Limits::fuel`] on the builder's limits.
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        self.limits = self.limits.fuel(fuel);
+        self
     }
 
     /// Instantiates the module, runs its start function and finds its memory.
@@ -379,14 +442,33 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::Trap`] or [`Error::Call`] (for the function `(start)`) if the
     /// start function fails; [`Error::Instantiate`] for other instantiation
     /// failures; [`Error::MissingExport`] or [`Error::WrongExportKind`] if the
-    /// memory export is missing or not a memory.
+    /// memory export is missing or not a memory; [`Error::LimitExceeded`]
+    /// if the module needs more than the [`limits`](Self::limits) allow;
+    /// [`Error::FuelDisabled`] if a fuel budget was set but the module's
+    /// engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
         let engine = self.module.engine();
-        let mut store = Store::new(engine, GuestState { data: self.data });
+        let state = GuestState {
+            data: self.data,
+            limiter: StoreLimiter::new(self.limits),
+        };
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.limiter);
+        match self.limits.fuel_budget() {
+            Some(fuel) => store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?,
+            // Unlimited on a metering engine; nothing to do on another.
+            None => store.set_fuel(u64::MAX).unwrap_or(()),
+        }
         let linker = Linker::<GuestState<T>>::new(engine);
+        let denials = store.data().limiter.denials();
         let instance = linker
             .instantiate_and_start(&mut store, self.module.as_wasmi())
-            .map_err(instantiation_error)?;
+            .map_err(|source| {
+                let limiter = &store.data().limiter;
+                limiter
+                    .instantiation_error(denials, source)
+                    .unwrap_or_else(instantiation_error)
+            })?;
         let memory = match instance.get_export(&store, &self.memory) {
             Some(Extern::Memory(memory)) => memory,
             other => return Err(export_error(&self.memory, "memory", other)),

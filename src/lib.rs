@@ -46,17 +46,21 @@
 
 extern crate alloc;
 
+mod deadline;
 mod error;
 mod func;
 mod guest;
+mod limits;
 mod module;
 mod value;
 mod view;
 
 pub use self::{
+    deadline::{CancelFlag, Deadline},
     error::{Error, Result},
     func::GuestFunc,
     guest::{Guest, GuestBuilder, GuestState},
+    limits::{Denial, Limit, Limits, metered_engine},
     module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
     value::{ByteArray, MemoryValue},
     view::{LinearMemoryView, LinearMemoryViewMut},
