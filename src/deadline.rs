@@ -209,7 +209,37 @@ impl Meter {
     }
 }
 
-impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
+impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
+    /// Starts the resumable call. An engine that compiles lazily charges
+    /// the callee's translation before the call starts, and wasmi reports a
+    /// slice too small for that as a plain error: retry with doubled slices
+    /// until the translation fits or the budget is exhausted.
+    fn begin<T>(
+        &self,
+        store: &mut Store<T>,
+        meter: &mut Meter,
+        params: P,
+        slice: u64,
+    ) -> core::result::Result<TypedResumableCall<R>, wasmi::Error> {
+        let mut slice = slice;
+        loop {
+            let state = self.as_wasmi().call_resumable(&mut *store, params.clone());
+            match &state {
+                Err(error) if matches!(error.kind(), ErrorKind::ResumableOutOfFuel(_)) => {
+                    let total = meter.total(store);
+                    if slice >= total {
+                        return state;
+                    }
+                    slice = slice.saturating_mul(2);
+                    if meter.grant(store, total, slice).is_err() {
+                        return state;
+                    }
+                }
+                _ => return state,
+            }
+        }
+    }
+
     /// Calls the function in `guest` like [`call`](Self::call), but stops it
     /// at `deadline`.
     ///
@@ -254,7 +284,7 @@ impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
             meter.finish(store);
             return Err(stop.into_error(self.name()));
         }
-        let mut state = self.as_wasmi().call_resumable(&mut *store, params);
+        let mut state = self.begin(store, &mut meter, params, deadline.slice);
         loop {
             let call = match state {
                 Ok(TypedResumableCall::Finished(results)) => {
@@ -327,7 +357,7 @@ impl<T> Guest<T> {
     /// # Errors
     ///
     /// Those of [`Guest::func`] and [`GuestFunc::call_until`].
-    pub fn call_until<P: WasmParams, R: WasmResults>(
+    pub fn call_until<P: WasmParams + Clone, R: WasmResults>(
         &mut self,
         name: &str,
         params: P,

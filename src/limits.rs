@@ -3,7 +3,7 @@
 
 use core::fmt;
 use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
-use wasmi::{Config, Engine, ResourceLimiter};
+use wasmi::{CompilationMode, Config, Engine, ResourceLimiter};
 // wasmi does not re-export the error type of its `ResourceLimiter` trait.
 use wasmi_core::LimiterError;
 
@@ -186,6 +186,11 @@ impl Limits {
 /// every call, so engines from [`Module::new`](crate::Module::new) do not
 /// meter.
 ///
+/// The engine also compiles eagerly (`CompilationMode::Eager`): a module's
+/// functions are translated when the [`Module`](crate::Module) is created,
+/// so no call is charged for translating its callee, and a guest's fuel
+/// use does not depend on which functions happened to run before.
+///
 /// ```
 /// # fn main() -> linmem::Result<()> {
 /// use linmem::{Limits, Module, TrapCode};
@@ -202,7 +207,9 @@ impl Limits {
 #[must_use]
 pub fn metered_engine() -> Engine {
     let mut config = Config::default();
-    config.consume_fuel(true);
+    config
+        .consume_fuel(true)
+        .compilation_mode(CompilationMode::Eager);
     Engine::new(&config)
 }
 
