@@ -62,9 +62,9 @@ fn next_guest_id() -> GuestId {
 /// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
 ///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
 ///   boundary; the fuel it used is spent.
-/// - **Out of fuel**: the same; [`fuel`](Self::fuel) is then 0 (or what is
-///   left if the next instruction needed more), and the guest can be
-///   called again after [`add_fuel`](Self::add_fuel).
+/// - **Out of fuel**: the same; [`fuel`](Self::fuel) is then less than the
+///   next block of instructions needed, and the guest can be called again
+///   after [`add_fuel`](Self::add_fuel).
 /// - **Denied growth** (a guest's `memory.grow` past a limit returns -1; a
 ///   host [`grow`](Self::grow) fails with [`Error::GrowDenied`] or
 ///   [`Error::GrowPastMaximum`]): the memory's size and contents are

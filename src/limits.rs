@@ -201,7 +201,7 @@ impl Limits {
 /// let mut guest = module.guest().limits(Limits::new().fuel(10_000)).instantiate()?;
 /// let err = guest.call::<(), ()>("spin", ()).unwrap_err();
 /// assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel));
-/// assert_eq!(guest.fuel()?, 0);
+/// assert!(guest.fuel()? < 10); // less than the loop body costs
 /// # Ok(()) }
 /// ```
 #[must_use]
