@@ -1,4 +1,5 @@
 //! Host functions, host memories, shared memories, multi-memory and memory64.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, HostContext, Module, TrapCode};
 
