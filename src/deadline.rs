@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::func::GuestFunc;
 use crate::guest::Guest;
 use alloc::boxed::Box;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 use wasmi::errors::ErrorKind;
@@ -269,16 +269,13 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
     /// happened before it started); [`Error::FuelDisabled`] if the guest's
     /// engine does not meter fuel; [`Error::Trap`] with
     /// [`TrapCode::OutOfFuel`] if the guest's fuel budget runs out, or any
-    /// other trap; [`Error::Call`] if the call fails otherwise (a host
-    /// function's error is kept as text only: wasmi does not hand it over
-    /// from a resumable call); [`Error::ForeignHandle`] if `guest` is not
-    /// the guest this handle came from.
-    pub fn call_until<T>(
-        &self,
-        guest: &mut Guest<T>,
-        params: P,
-        deadline: &Deadline,
-    ) -> Result<R> {
+    /// other trap; [`Error::HostFunc`] if a host function it called failed
+    /// (wasmi only lends a host function's error from a resumable call, so
+    /// linmem copies it: its own variants keep their fields, an
+    /// [`Error::custom`] error keeps its text but can no longer be downcast);
+    /// [`Error::Call`] if the call fails otherwise; [`Error::ForeignHandle`]
+    /// if `guest` is not the guest this handle came from.
+    pub fn call_until<T>(&self, guest: &mut Guest<T>, params: P, deadline: &Deadline) -> Result<R> {
         if !guest.owns(self.guest_id()) {
             return Err(Error::ForeignHandle {
                 name: Box::from(self.name()),
@@ -327,15 +324,86 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
 }
 
 /// An owned copy of a host function's error from a resumable call, which
-/// wasmi only lends.
+/// wasmi only lends: linmem's own errors keep their variant and fields where
+/// they can be copied; anything else keeps its text.
 #[cold]
 fn host_error(error: &wasmi::Error) -> wasmi::Error {
+    if let Some(error) = error.downcast_ref::<Error>() {
+        return wasmi::Error::host(copy_error(error));
+    }
     match error.kind() {
         ErrorKind::I32ExitStatus(status) => wasmi::Error::i32_exit(*status),
         ErrorKind::Message(message) => wasmi::Error::new(message.clone()),
         _ => wasmi::Error::new(error.to_string()),
     }
 }
+
+/// A copy of a host function's [`Error`]; see [`host_error`].
+fn copy_error(error: &Error) -> Error {
+    match error {
+        Error::Abort {
+            message,
+            file,
+            line,
+            column,
+        } => Error::Abort {
+            message: message.clone(),
+            file: file.clone(),
+            line: *line,
+            column: *column,
+        },
+        Error::OutOfBounds { addr, len, size } => Error::out_of_bounds(*addr, *len, *size),
+        Error::InvalidUtf8 {
+            addr,
+            len,
+            valid_up_to,
+            source,
+        } => Error::InvalidUtf8 {
+            addr: *addr,
+            len: *len,
+            valid_up_to: *valid_up_to,
+            source: *source,
+        },
+        Error::GrowPastMaximum {
+            current,
+            additional,
+            maximum,
+        } => Error::GrowPastMaximum {
+            current: *current,
+            additional: *additional,
+            maximum: *maximum,
+        },
+        Error::GrowDenied {
+            current,
+            additional,
+            denial,
+        } => Error::GrowDenied {
+            current: *current,
+            additional: *additional,
+            denial: *denial,
+        },
+        Error::MissingExport { name, expected } => Error::MissingExport {
+            name: name.clone(),
+            expected,
+        },
+        Error::ForeignHandle { name } => Error::ForeignHandle { name: name.clone() },
+        Error::FuelDisabled => Error::FuelDisabled,
+        other => Error::custom(HostErrorText(other.to_string())),
+    }
+}
+
+/// A host function's error that could not be copied out of a resumable
+/// call, as its text.
+#[derive(Debug)]
+struct HostErrorText(String);
+
+impl core::fmt::Display for HostErrorText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::error::Error for HostErrorText {}
 
 impl<T> Guest<T> {
     /// Calls the exported function `name` like [`call`](Self::call), but

@@ -302,6 +302,36 @@ impl StoreLimiter {
         }
     }
 
+    /// Enforces `limits` from now on; what was granted so far still counts.
+    pub(crate) fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// A host grow's error, as [`Error::GrowDenied`](crate::Error::GrowDenied)
+    /// if a limit denied it after `denials` were counted.
+    pub(crate) fn grow_error(&self, denials: u64, error: crate::Error) -> crate::Error {
+        match (self.denied_since(denials), error) {
+            (
+                Some(denial),
+                crate::Error::Grow {
+                    current,
+                    additional,
+                    ..
+                }
+                | crate::Error::GrowPastMaximum {
+                    current,
+                    additional,
+                    ..
+                },
+            ) => crate::Error::GrowDenied {
+                current,
+                additional,
+                denial,
+            },
+            (_, error) => error,
+        }
+    }
+
     /// The number of denials so far, to tell later whether an operation
     /// was denied.
     pub(crate) fn denials(&self) -> u64 {

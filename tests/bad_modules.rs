@@ -18,8 +18,15 @@ fn fixtures() -> PathBuf {
 /// compiled (those that are valid text), with their names.
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for dir in [fixtures(), fixtures().join("nasty"), fixtures().join("nasty/fuzz")] {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    for dir in [
+        fixtures(),
+        fixtures().join("nasty"),
+        fixtures().join("nasty/fuzz"),
+    ] {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for path in entries {
             let bytes = std::fs::read(&path).unwrap_or_default();
@@ -63,7 +70,10 @@ fn every_prefix_of_every_fixture() {
                 Ok(_) => {
                     compiled += 1;
                     // A prefix ending at a section boundary is a valid module.
-                    assert!(run_module::run(prefix) != Reached::Compile, "{name}[..{end}]");
+                    assert!(
+                        run_module::run(prefix) != Reached::Compile,
+                        "{name}[..{end}]"
+                    );
                 }
             }
         }
@@ -71,7 +81,10 @@ fn every_prefix_of_every_fixture() {
         run_module::run(&wasm);
     }
     assert!(prefixes > 1_000);
-    assert!(compiled > 0 && compiled < prefixes / 4, "{compiled} of {prefixes}");
+    assert!(
+        compiled > 0 && compiled < prefixes / 4,
+        "{compiled} of {prefixes}"
+    );
 }
 
 /// xorshift64*: a deterministic generator, so failures replay.
@@ -133,7 +146,10 @@ fn random_mutations_of_every_fixture() {
         }
     }
     // Mutations reach every stage, so each stage's error paths are exercised.
-    assert!(compile > 0 && instantiate > 0 && called > 0, "{compile}/{instantiate}/{called}");
+    assert!(
+        compile > 0 && instantiate > 0 && called > 0,
+        "{compile}/{instantiate}/{called}"
+    );
 }
 
 #[test]
@@ -161,8 +177,16 @@ fn invalid_wat_is_a_wat_error_with_a_position() {
         }
     }
     // Binary garbage that is not wasm is read as text, and refused.
-    for bytes in [&b"\xff\xfe\x00"[..], b"\0as", b"\0asn\x01\0\0\0", &[0x80; 64]] {
-        assert!(matches!(Module::new(bytes), Err(Error::Wat { .. })), "{bytes:?}");
+    for bytes in [
+        &b"\xff\xfe\x00"[..],
+        b"\0as",
+        b"\0asn\x01\0\0\0",
+        &[0x80; 64],
+    ] {
+        assert!(
+            matches!(Module::new(bytes), Err(Error::Wat { .. })),
+            "{bytes:?}"
+        );
     }
 }
 
@@ -196,7 +220,11 @@ fn wrong_export_kinds_and_signatures() -> linmem::Result<()> {
     let mut guest = Guest::new(EXPORTS)?;
     for (name, found) in [("memory", "memory"), ("g", "global"), ("t", "table")] {
         match guest.call::<(), ()>(name, ()) {
-            Err(Error::WrongExportKind { name: n, expected: "function", found: f }) => {
+            Err(Error::WrongExportKind {
+                name: n,
+                expected: "function",
+                found: f,
+            }) => {
                 assert_eq!(&*n, name);
                 assert_eq!(f, found);
             }
@@ -204,18 +232,31 @@ fn wrong_export_kinds_and_signatures() -> linmem::Result<()> {
         }
     }
     let err = guest.call::<(i32, i32), i64>("add", (1, 2)).unwrap_err();
-    assert!(matches!(&err, Error::SignatureMismatch { name, .. } if &**name == "add"), "{err:?}");
+    assert!(
+        matches!(&err, Error::SignatureMismatch { name, .. } if &**name == "add"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("`add`"));
-    assert!(matches!(guest.func::<i32, i32>("add"), Err(Error::SignatureMismatch { .. })));
+    assert!(matches!(
+        guest.func::<i32, i32>("add"),
+        Err(Error::SignatureMismatch { .. })
+    ));
     assert!(matches!(
         guest.call::<(), ()>("missing", ()),
-        Err(Error::MissingExport { expected: "function", .. })
+        Err(Error::MissingExport {
+            expected: "function",
+            ..
+        })
     ));
     assert_eq!(guest.call::<(i32, i32), i32>("add", (2, 3))?, 5);
     let module = Module::new(EXPORTS)?;
     for (name, found) in [("add", "function"), ("g", "global"), ("t", "table")] {
         match module.guest().memory(name).instantiate() {
-            Err(Error::WrongExportKind { expected: "memory", found: f, .. }) => assert_eq!(f, found),
+            Err(Error::WrongExportKind {
+                expected: "memory",
+                found: f,
+                ..
+            }) => assert_eq!(f, found),
             other => panic!("{name}: {other:?}"),
         }
     }
@@ -233,7 +274,11 @@ fn missing_imports_are_named() {
     }
     for (wat, name, kind) in [
         (r#"(module (import "env" "m" (memory 1)))"#, "m", "memory"),
-        (r#"(module (import "env" "t" (table 1 funcref)))"#, "t", "table"),
+        (
+            r#"(module (import "env" "t" (table 1 funcref)))"#,
+            "t",
+            "table",
+        ),
         (r#"(module (import "env" "g" (global i32)))"#, "g", "global"),
     ] {
         match Guest::new(wat) {
@@ -250,7 +295,10 @@ fn missing_imports_are_named() {
 fn no_memory_is_a_missing_memory_export() {
     let bytes = std::fs::read(fixtures().join("nasty/no_memory.wat")).unwrap();
     match Guest::new(bytes) {
-        Err(Error::MissingExport { name, expected: "memory" }) => assert_eq!(&*name, "memory"),
+        Err(Error::MissingExport {
+            name,
+            expected: "memory",
+        }) => assert_eq!(&*name, "memory"),
         other => panic!("{other:?}"),
     }
 }
@@ -263,7 +311,12 @@ fn fuzz_findings_replay() {
     let wasm = std::fs::read(fixtures().join("nasty/fuzz/asan_tail_dispatch_loop.wasm")).unwrap();
     assert_eq!(run_module::run(&wasm), Reached::Called(1));
     let module = Module::with_engine(&linmem::metered_engine(), &wasm).unwrap();
-    let mut guest = module.guest().memory("22").fuel(100_000).instantiate().unwrap();
+    let mut guest = module
+        .guest()
+        .memory("22")
+        .fuel(100_000)
+        .instantiate()
+        .unwrap();
     let err = guest.call::<(), i32>("2", ()).unwrap_err();
     assert_eq!(err.trap_code(), Some(linmem::TrapCode::OutOfFuel));
 }

@@ -6,7 +6,11 @@ use linmem::{CancelFlag, Deadline, Error, Guest, Limits, Module, TrapCode};
 use std::time::{Duration, Instant};
 
 fn spin_module() -> Module {
-    let wat = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nasty/spin.wat")).unwrap();
+    let wat = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/nasty/spin.wat"
+    ))
+    .unwrap();
     Module::with_engine(&linmem::metered_engine(), wat).unwrap()
 }
 
@@ -28,11 +32,16 @@ fn infinite_loop_runs_out_of_fuel_and_can_be_topped_up() -> linmem::Result<()> {
     assert!(count > 1_000, "the guest ran {count} iterations");
     guest.set_fuel(0)?;
     assert_eq!(
-        guest.call::<(), i64>("count", ()).map_err(|e| e.trap_code()),
+        guest
+            .call::<(), i64>("count", ())
+            .map_err(|e| e.trap_code()),
         Err(Some(TrapCode::OutOfFuel))
     );
     assert_eq!(guest.add_fuel(1_000)?, 1_000);
-    assert_eq!(guest.call::<(), i64>("count", ())?, i64::try_from(count).unwrap());
+    assert_eq!(
+        guest.call::<(), i64>("count", ())?,
+        i64::try_from(count).unwrap()
+    );
     assert!(guest.fuel()? < 1_000);
     // Another budget, another run, continuing from the same memory.
     guest.set_fuel(50_000)?;
@@ -49,9 +58,16 @@ fn fuel_needs_a_metering_engine() -> linmem::Result<()> {
     assert!(matches!(guest.set_fuel(1), Err(Error::FuelDisabled)));
     assert!(matches!(guest.add_fuel(1), Err(Error::FuelDisabled)));
     let deadline = Deadline::after(Duration::from_secs(1));
-    assert!(matches!(guest.call_until::<(), ()>("f", (), &deadline), Err(Error::FuelDisabled)));
+    assert!(matches!(
+        guest.call_until::<(), ()>("f", (), &deadline),
+        Err(Error::FuelDisabled)
+    ));
     guest.call::<(), ()>("f", ())?;
-    let err = Module::new(wat)?.guest().fuel(10).instantiate().unwrap_err();
+    let err = Module::new(wat)?
+        .guest()
+        .fuel(10)
+        .instantiate()
+        .unwrap_err();
     assert!(matches!(err, Error::FuelDisabled), "{err:?}");
     assert!(err.to_string().contains("metered_engine"));
     Ok(())
@@ -74,15 +90,24 @@ fn deadline_stops_an_endless_guest_which_stays_usable() -> linmem::Result<()> {
         .call_until::<(), ()>("spin", (), &Deadline::after(timeout))
         .unwrap_err();
     let elapsed = start.elapsed();
-    assert!(matches!(&err, Error::DeadlineExceeded { func } if &**func == "spin"), "{err:?}");
+    assert!(
+        matches!(&err, Error::DeadlineExceeded { func } if &**func == "spin"),
+        "{err:?}"
+    );
     assert!(elapsed >= timeout);
     // Bounded: one fuel slice after the deadline; a generous margin for a
     // loaded 2-core machine.
-    assert!(elapsed < timeout + Duration::from_secs(5), "stopped after {elapsed:?}");
+    assert!(
+        elapsed < timeout + Duration::from_secs(5),
+        "stopped after {elapsed:?}"
+    );
     let count = guest.view().read::<u64>(0)?;
     assert!(count > 0);
     assert_eq!(guest.call::<(), i32>("answer", ())?, 42);
-    assert_eq!(guest.call::<(), i64>("count", ())?, i64::try_from(count).unwrap());
+    assert_eq!(
+        guest.call::<(), i64>("count", ())?,
+        i64::try_from(count).unwrap()
+    );
     // The fuel the stopped call used is spent, the rest still there.
     assert!(guest.fuel()? < u64::MAX);
     Ok(())
@@ -101,7 +126,10 @@ fn cancel_flag_stops_a_call_from_another_thread() -> linmem::Result<()> {
         .call_until::<(), ()>("spin", (), &Deadline::cancel_on(&flag))
         .unwrap_err();
     canceller.join().unwrap();
-    assert!(matches!(&err, Error::Cancelled { func } if &**func == "spin"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Cancelled { func } if &**func == "spin"),
+        "{err:?}"
+    );
     assert!(flag.is_cancelled());
     assert!(guest.view().read::<u64>(0)? > 0);
     // A set flag stops the next call before it starts; reset re-arms it.
@@ -111,7 +139,10 @@ fn cancel_flag_stops_a_call_from_another_thread() -> linmem::Result<()> {
         Err(Error::Cancelled { .. })
     ));
     flag.reset();
-    assert_eq!(guest.call_until::<(), i32>("answer", (), &Deadline::cancel_on(&flag))?, 42);
+    assert_eq!(
+        guest.call_until::<(), i32>("answer", (), &Deadline::cancel_on(&flag))?,
+        42
+    );
     assert_eq!(guest.view().read::<u64>(0)?, 0);
     Ok(())
 }
@@ -127,7 +158,10 @@ fn deadline_or_flag_whichever_comes_first() -> linmem::Result<()> {
     ));
     flag.cancel();
     let later = Deadline::after(Duration::from_secs(3600)).or_cancel_on(&flag);
-    assert!(matches!(guest.call_until::<(), ()>("spin", (), &later), Err(Error::Cancelled { .. })));
+    assert!(matches!(
+        guest.call_until::<(), ()>("spin", (), &later),
+        Err(Error::Cancelled { .. })
+    ));
     Ok(())
 }
 
@@ -162,7 +196,10 @@ fn deadline_call_uses_the_fuel_of_a_plain_call() -> linmem::Result<()> {
     assert_eq!(plain.call::<i32, i64>("sum", 100_000)?, 5_000_050_000);
     let deadline = Deadline::after(Duration::from_secs(3600)).fuel_slice(1_000);
     assert_eq!(deadline.slice(), 1_000);
-    assert_eq!(func.call_until(&mut sliced, 100_000, &deadline)?, 5_000_050_000);
+    assert_eq!(
+        func.call_until(&mut sliced, 100_000, &deadline)?,
+        5_000_050_000
+    );
     // The same work, plus at most a few units per slice boundary (wasmi
     // charges a block's fuel again when it resumes inside it).
     let plain_used = 10_000_000 - plain.fuel()?;
@@ -180,13 +217,18 @@ fn deadline_call_uses_the_fuel_of_a_plain_call() -> linmem::Result<()> {
 fn budget_runs_out_inside_a_deadline_call() -> linmem::Result<()> {
     let mut guest = spin(Limits::new().fuel(30_000));
     let deadline = Deadline::after(Duration::from_secs(3600)).fuel_slice(1_000);
-    let err = guest.call_until::<(), ()>("spin", (), &deadline).unwrap_err();
+    let err = guest
+        .call_until::<(), ()>("spin", (), &deadline)
+        .unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel), "{err:?}");
     assert!(guest.fuel()? < 1_000);
     let count = guest.view().read::<u64>(0)?;
     assert!(count > 100);
     guest.add_fuel(1_000)?;
-    assert_eq!(guest.call_until::<(), i32>("answer", (), &Deadline::none())?, 42);
+    assert_eq!(
+        guest.call_until::<(), i32>("answer", (), &Deadline::none())?,
+        42
+    );
     Ok(())
 }
 
@@ -200,11 +242,16 @@ fn traps_and_wrong_handles_inside_deadline_calls() -> linmem::Result<()> {
     let mut guest = module.instantiate()?;
     let mut other = module.instantiate()?;
     let deadline = Deadline::after(Duration::from_secs(10));
-    let err = guest.call_until::<(), ()>("boom", (), &deadline).unwrap_err();
+    let err = guest
+        .call_until::<(), ()>("boom", (), &deadline)
+        .unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::UnreachableCodeReached));
     assert_eq!(guest.view().read::<i32>(4)?, 9);
     let boom = guest.func::<(), ()>("boom")?;
-    assert!(matches!(boom.call_until(&mut other, (), &deadline), Err(Error::ForeignHandle { .. })));
+    assert!(matches!(
+        boom.call_until(&mut other, (), &deadline),
+        Err(Error::ForeignHandle { .. })
+    ));
     assert_eq!(other.view().read::<i32>(4)?, 0);
     assert!(matches!(
         guest.call_until::<(), ()>("nope", (), &deadline),
@@ -220,14 +267,26 @@ fn tiny_slices_still_spend_the_budget() -> linmem::Result<()> {
     for slice in [1, 2, 3, 7, 64] {
         let mut guest = spin(Limits::new().fuel(20_000));
         let deadline = Deadline::none().fuel_slice(slice);
-        let err = guest.call_until::<(), ()>("spin", (), &deadline).unwrap_err();
-        assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel), "slice {slice}: {err:?}");
+        let err = guest
+            .call_until::<(), ()>("spin", (), &deadline)
+            .unwrap_err();
+        assert_eq!(
+            err.trap_code(),
+            Some(TrapCode::OutOfFuel),
+            "slice {slice}: {err:?}"
+        );
         let sliced = guest.view().read::<u64>(0)?;
         let mut plain = spin(Limits::new().fuel(20_000));
         assert!(plain.call::<(), ()>("spin", ()).is_err());
         let expected = plain.view().read::<u64>(0)?;
-        assert!(sliced <= expected, "slice {slice}: {sliced} iterations, plain {expected}");
-        assert!(sliced * 2 > expected, "slice {slice}: {sliced} iterations, plain {expected}");
+        assert!(
+            sliced <= expected,
+            "slice {slice}: {sliced} iterations, plain {expected}"
+        );
+        assert!(
+            sliced * 2 > expected,
+            "slice {slice}: {sliced} iterations, plain {expected}"
+        );
     }
     Ok(())
 }
@@ -240,7 +299,11 @@ fn lazily_compiling_engine_with_tiny_slices() -> linmem::Result<()> {
     let mut config = linmem::wasmi::Config::default();
     config.consume_fuel(true);
     let engine = linmem::Engine::new(&config);
-    let wat = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nasty/spin.wat")).unwrap();
+    let wat = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/nasty/spin.wat"
+    ))
+    .unwrap();
     let module = Module::with_engine(&engine, wat)?;
     let mut guest = module.guest().fuel(5_000).instantiate()?;
     let err = guest
@@ -249,6 +312,9 @@ fn lazily_compiling_engine_with_tiny_slices() -> linmem::Result<()> {
     assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel), "{err:?}");
     assert!(guest.view().read::<u64>(0)? > 100);
     guest.add_fuel(1_000)?;
-    assert_eq!(guest.call_until::<(), i32>("answer", (), &Deadline::none().fuel_slice(1))?, 42);
+    assert_eq!(
+        guest.call_until::<(), i32>("answer", (), &Deadline::none().fuel_slice(1))?,
+        42
+    );
     Ok(())
 }

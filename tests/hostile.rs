@@ -4,7 +4,11 @@
 use linmem::{Error, Guest, Module, TrapCode};
 
 fn nasty(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/fixtures/nasty/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/fixtures/nasty/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn recursion_traps(guest: &mut Guest) -> linmem::Result<()> {
@@ -21,7 +25,10 @@ fn recursion_traps(guest: &mut Guest) -> linmem::Result<()> {
     // Still usable, repeatedly.
     for _ in 0..3 {
         assert_eq!(
-            guest.call::<i32, i32>("recurse", 1).unwrap_err().trap_code(),
+            guest
+                .call::<i32, i32>("recurse", 1)
+                .unwrap_err()
+                .trap_code(),
             Some(TrapCode::StackOverflow)
         );
     }
@@ -111,7 +118,9 @@ fn module_with_body(body: &[u8]) -> Vec<u8> {
     section(5, &[1, 0, 1], &mut wasm); // memory min 1
     section(
         7,
-        &[2, 1, b'f', 0, 0, 6, b'm', b'e', b'm', b'o', b'r', b'y', 2, 0],
+        &[
+            2, 1, b'f', 0, 0, 6, b'm', b'e', b'm', b'o', b'r', b'y', 2, 0,
+        ],
         &mut wasm,
     ); // exports
     let mut code = vec![1];
@@ -142,7 +151,10 @@ fn after_a_trap_memory_and_globals_are_as_the_guest_left_them() -> linmem::Resul
     guest.view_mut().write_bytes(100, b"host data")?;
     let err = guest.call::<(), ()>("write_then_trap", ()).unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::UnreachableCodeReached));
-    assert_eq!(guest.view().bytes(0, 9)?, &[0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0]);
+    assert_eq!(
+        guest.view().bytes(0, 9)?,
+        &[0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0]
+    );
     assert_eq!(guest.call::<(), i32>("get", ())?, 5);
     assert_eq!(guest.view().bytes(100, 9)?, b"host data");
 
@@ -189,13 +201,34 @@ fn host_view_errors_change_nothing() -> linmem::Result<()> {
     guest.view_mut().fill(0, 65_536, 0x11)?;
     let before = guest.view().to_vec(0, 65_536)?;
     let mut view = guest.view_mut();
-    for (addr, len) in [(65_530, 7), (u64::MAX, 1), (u64::from(u32::MAX), 2), (0, 65_537)] {
-        assert!(matches!(view.fill(addr, len, 0xFF), Err(Error::OutOfBounds { .. })));
-        assert!(matches!(view.copy_within(0, addr, len), Err(Error::OutOfBounds { .. })));
+    for (addr, len) in [
+        (65_530, 7),
+        (u64::MAX, 1),
+        (u64::from(u32::MAX), 2),
+        (0, 65_537),
+    ] {
+        assert!(matches!(
+            view.fill(addr, len, 0xFF),
+            Err(Error::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            view.copy_within(0, addr, len),
+            Err(Error::OutOfBounds { .. })
+        ));
         let data = vec![0xFF; usize::try_from(len).unwrap()];
-        assert!(matches!(view.write_bytes(addr, &data), Err(Error::OutOfBounds { .. })));
+        assert!(matches!(
+            view.write_bytes(addr, &data),
+            Err(Error::OutOfBounds { .. })
+        ));
     }
-    assert!(matches!(view.write(65_535, 0u16), Err(Error::OutOfBounds { addr: 65_535, len: 2, size: 65_536 })));
+    assert!(matches!(
+        view.write(65_535, 0u16),
+        Err(Error::OutOfBounds {
+            addr: 65_535,
+            len: 2,
+            size: 65_536
+        })
+    ));
     assert_eq!(guest.view().to_vec(0, 65_536)?, before);
     Ok(())
 }

@@ -7,11 +7,18 @@ use linmem::{Denial, Error, Guest, Limit, Limits, Module, TrapCode};
 const PAGE: u64 = 65_536;
 
 fn nasty(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/fixtures/nasty/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/fixtures/nasty/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn guest(name: &str, limits: Limits) -> linmem::Result<Guest> {
-    Module::new(nasty(name))?.guest().limits(limits).instantiate()
+    Module::new(nasty(name))?
+        .guest()
+        .limits(limits)
+        .instantiate()
 }
 
 #[test]
@@ -140,8 +147,11 @@ fn growth_refused_for_lack_of_fuel_gives_its_bytes_back() -> linmem::Result<()> 
 
 #[test]
 fn initial_memory_past_limit_fails_instantiation_with_the_limit() {
-    let err = guest("huge_initial_memory.wat", Limits::new().max_memory_bytes(16 * PAGE))
-        .unwrap_err();
+    let err = guest(
+        "huge_initial_memory.wat",
+        Limits::new().max_memory_bytes(16 * PAGE),
+    )
+    .unwrap_err();
     match err {
         Error::LimitExceeded {
             limit: Limit::MemoryBytes,
@@ -154,10 +164,19 @@ fn initial_memory_past_limit_fails_instantiation_with_the_limit() {
         }
         other => panic!("expected LimitExceeded, got {other:?}"),
     }
-    let err = guest("huge_initial_memory.wat", Limits::new().max_store_memory_bytes(PAGE))
-        .unwrap_err();
+    let err = guest(
+        "huge_initial_memory.wat",
+        Limits::new().max_store_memory_bytes(PAGE),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, Error::LimitExceeded { limit: Limit::StoreMemoryBytes, .. }),
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: Limit::StoreMemoryBytes,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("per-store memory limit"), "{err}");
@@ -193,14 +212,35 @@ fn table_limits() -> linmem::Result<()> {
 #[test]
 fn count_limits() {
     let cases = [
-        (Limits::new().max_memories(0), Limit::Memories, "grow_bomb.wat"),
-        (Limits::new().max_memories(1), Limit::Memories, "two_memories.wat"),
-        (Limits::new().max_tables(0), Limit::Tables, "small_table.wat"),
-        (Limits::new().max_instances(0), Limit::Instances, "grow_bomb.wat"),
+        (
+            Limits::new().max_memories(0),
+            Limit::Memories,
+            "grow_bomb.wat",
+        ),
+        (
+            Limits::new().max_memories(1),
+            Limit::Memories,
+            "two_memories.wat",
+        ),
+        (
+            Limits::new().max_tables(0),
+            Limit::Tables,
+            "small_table.wat",
+        ),
+        (
+            Limits::new().max_instances(0),
+            Limit::Instances,
+            "grow_bomb.wat",
+        ),
     ];
     for (limits, expected, file) in cases {
         match guest(file, limits) {
-            Err(Error::LimitExceeded { limit, requested: None, allowed, .. }) => {
+            Err(Error::LimitExceeded {
+                limit,
+                requested: None,
+                allowed,
+                ..
+            }) => {
                 assert_eq!(limit, expected, "{file}");
                 assert!(allowed <= 1);
             }
@@ -209,17 +249,33 @@ fn count_limits() {
     }
     // At the limit is fine.
     assert!(guest("two_memories.wat", Limits::new().max_memories(2)).is_ok());
-    assert!(guest("small_table.wat", Limits::new().max_tables(1).max_instances(1)).is_ok());
+    assert!(
+        guest(
+            "small_table.wat",
+            Limits::new().max_tables(1).max_instances(1)
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn memory64_growth_is_limited_without_overflow() -> linmem::Result<()> {
-    let mut guest = guest("memory64_grow.wat", Limits::new().max_memory_bytes(2 * PAGE))?;
+    let mut guest = guest(
+        "memory64_grow.wat",
+        Limits::new().max_memory_bytes(2 * PAGE),
+    )?;
     for pages in [i64::MAX, -1, 1 << 48, 2] {
-        assert_eq!(guest.call::<i64, i64>("grow", pages)?, -1, "grow by {pages}");
+        assert_eq!(
+            guest.call::<i64, i64>("grow", pages)?,
+            -1,
+            "grow by {pages}"
+        );
     }
     assert_eq!(guest.call::<i64, i64>("grow", 1)?, 1);
-    assert!(matches!(guest.grow(u64::MAX), Err(Error::GrowPastMaximum { .. })));
+    assert!(matches!(
+        guest.grow(u64::MAX),
+        Err(Error::GrowPastMaximum { .. })
+    ));
     assert!(matches!(guest.grow(1), Err(Error::GrowDenied { .. })));
     assert_eq!(guest.view().pages(), 2);
     Ok(())

@@ -13,7 +13,12 @@ use view_model::{Addr, Base, Op, WIDTHS, Width};
 
 fn addr() -> impl Strategy<Value = Addr> {
     (
-        prop_oneof![Just(Base::Zero), Just(Base::End), Just(Base::U32Max), Just(Base::U64Max)],
+        prop_oneof![
+            Just(Base::Zero),
+            Just(Base::End),
+            Just(Base::U32Max),
+            Just(Base::U64Max)
+        ],
         -40i64..=40,
     )
         .prop_map(|(base, offset)| Addr { base, offset })
@@ -63,15 +68,32 @@ fn model_and_guest_agree_on_known_cases() {
     // The harness on cases worked out by hand: a write shows in both only
     // once applied to both, and an out-of-bounds read fails alike.
     let mut model = view_model::Model::new();
-    let op = Op::Write(Width::U32, Addr { base: Base::Zero, offset: 0 }, 7);
+    let op = Op::Write(
+        Width::U32,
+        Addr {
+            base: Base::Zero,
+            offset: 0,
+        },
+        7,
+    );
     assert_eq!(model.apply(&op), Ok(Vec::new()));
     let mut guest = linmem::Guest::new(view_model::GUEST_WAT).unwrap();
     assert_ne!(guest.view().as_slice(), model.bytes.as_slice());
     assert_eq!(view_model::apply_to_guest(&mut guest, &op), Ok(Vec::new()));
     assert_eq!(guest.view().as_slice(), model.bytes.as_slice());
     // And a known out-of-bounds case, field by field.
-    let far = Op::Read(Width::U64, Addr { base: Base::End, offset: -4 });
-    let expected = Err(view_model::Failure::OutOfBounds { addr: 65_532, len: 8, size: 65_536 });
+    let far = Op::Read(
+        Width::U64,
+        Addr {
+            base: Base::End,
+            offset: -4,
+        },
+    );
+    let expected = Err(view_model::Failure::OutOfBounds {
+        addr: 65_532,
+        len: 8,
+        size: 65_536,
+    });
     assert_eq!(model.apply(&far), expected);
     assert_eq!(view_model::apply_to_guest(&mut guest, &far), expected);
     assert!(view_model::check(&[op, far]).is_ok());

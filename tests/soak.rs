@@ -31,7 +31,10 @@ const WAT: &str = r#"(module
 /// The process's resident set in KiB, from /proc/self/status.
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS line");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS line");
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
@@ -64,7 +67,10 @@ fn million_round_trips_in_bounded_memory() {
         guest.view_mut().write(u64::from(addr), value).unwrap();
         let doubled = echo.call(&mut guest, i32::try_from(addr).unwrap()).unwrap();
         assert_eq!(doubled, i32::try_from(value * 2).unwrap());
-        assert_eq!(guest.view().read::<u32>(u64::from(addr) + 4).unwrap(), value + 1);
+        assert_eq!(
+            guest.view().read::<u32>(u64::from(addr) + 4).unwrap(),
+            value + 1
+        );
         match trip % 1_000 {
             // Grows by the guest and by the host, up to the limit (128 pages)
             // or the declared maximum (64): some succeed, some are refused.
@@ -93,7 +99,8 @@ fn million_round_trips_in_bounded_memory() {
             5 => {
                 // A spinning call stopped by a deadline already passed
                 // after a few slices.
-                let deadline = Deadline::after(std::time::Duration::from_micros(200)).fuel_slice(5_000);
+                let deadline =
+                    Deadline::after(std::time::Duration::from_micros(200)).fuel_slice(5_000);
                 assert!(guest.call_until::<(), ()>("spin", (), &deadline).is_err());
                 stops += 1;
             }

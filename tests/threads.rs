@@ -49,7 +49,12 @@ fn worker(module: &Module, thread: usize) -> linmem::Result<u64> {
         .collect::<linmem::Result<_>>()?;
     let handles: Vec<_> = guests
         .iter()
-        .map(|g| Ok((g.func::<(i32, i32, i32), ()>("fill")?, g.func::<(i32, i32), i32>("sum")?)))
+        .map(|g| {
+            Ok((
+                g.func::<(i32, i32, i32), ()>("fill")?,
+                g.func::<(i32, i32), i32>("sum")?,
+            ))
+        })
         .collect::<linmem::Result<_>>()?;
     let mut trips = 0;
     for round in 0..ROUNDS {
@@ -57,11 +62,22 @@ fn worker(module: &Module, thread: usize) -> linmem::Result<u64> {
             // A pattern unique to (thread, guest, round).
             let tag = u8::try_from((thread * 31 + index * 7 + round) % 251).unwrap();
             let addr = u64::try_from((round * 13) % 60_000).unwrap();
-            let key = [tag, u8::try_from(thread).unwrap(), u8::try_from(index).unwrap(), 0xA5];
+            let key = [
+                tag,
+                u8::try_from(thread).unwrap(),
+                u8::try_from(index).unwrap(),
+                0xA5,
+            ];
             guest.view_mut().write_bytes(addr, &key)?;
             let expected = key.iter().map(|&b| i32::from(b)).sum::<i32>();
-            assert_eq!(sum.call(guest, (i32::try_from(addr).unwrap(), 4))?, expected);
-            fill.call(guest, (i32::try_from(addr).unwrap() + 4, i32::from(tag), 16))?;
+            assert_eq!(
+                sum.call(guest, (i32::try_from(addr).unwrap(), 4))?,
+                expected
+            );
+            fill.call(
+                guest,
+                (i32::try_from(addr).unwrap() + 4, i32::from(tag), 16),
+            )?;
             let view = guest.view();
             assert_eq!(view.bytes(addr, 4)?, &key);
             assert!(view.bytes(addr + 4, 16)?.iter().all(|&b| b == tag));
@@ -97,8 +113,14 @@ fn shared_module_many_threads_no_cross_talk() {
             })
         })
         .collect();
-    let trips: u64 = threads.into_iter().map(|t| t.join().unwrap().unwrap()).sum();
-    assert_eq!(trips, u64::try_from(THREADS * GUESTS_PER_THREAD * ROUNDS * 2).unwrap());
+    let trips: u64 = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .sum();
+    assert_eq!(
+        trips,
+        u64::try_from(THREADS * GUESTS_PER_THREAD * ROUNDS * 2).unwrap()
+    );
 }
 
 #[test]
@@ -122,7 +144,11 @@ fn guests_move_between_threads() -> linmem::Result<()> {
 fn cancel_flags_stop_only_their_own_guest() {
     // Several threads spin guests under their own flags; cancelling one
     // thread's flag stops that thread only, the others finish their work.
-    let spin = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nasty/spin.wat")).unwrap();
+    let spin = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/nasty/spin.wat"
+    ))
+    .unwrap();
     let module = Module::with_engine(&linmem::metered_engine(), spin).unwrap();
     let flags: Vec<CancelFlag> = (0..4).map(|_| CancelFlag::new()).collect();
     let threads: Vec<_> = flags
@@ -132,7 +158,10 @@ fn cancel_flags_stop_only_their_own_guest() {
             let module = module.clone();
             let flag = flag.clone();
             std::thread::spawn(move || -> linmem::Result<bool> {
-                let mut guest = module.guest().fuel(if i == 0 { u64::MAX } else { 300_000 }).instantiate()?;
+                let mut guest = module
+                    .guest()
+                    .fuel(if i == 0 { u64::MAX } else { 300_000 })
+                    .instantiate()?;
                 match guest.call_until::<(), ()>("spin", (), &Deadline::cancel_on(&flag)) {
                     Err(linmem::Error::Cancelled { .. }) => Ok(true),
                     Err(e) if e.trap_code() == Some(linmem::TrapCode::OutOfFuel) => Ok(false),
@@ -143,6 +172,9 @@ fn cancel_flags_stop_only_their_own_guest() {
         .collect();
     std::thread::sleep(std::time::Duration::from_millis(50));
     flags[0].cancel();
-    let cancelled: Vec<bool> = threads.into_iter().map(|t| t.join().unwrap().unwrap()).collect();
+    let cancelled: Vec<bool> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
     assert_eq!(cancelled, [true, false, false, false]);
 }

@@ -44,8 +44,16 @@ fn call_all(guest: &mut Guest) -> usize {
     let deadline = Deadline::none().fuel_slice(97);
     for (name, func) in &funcs {
         let ty = func.ty(guest.store());
-        let params: Vec<Val> = ty.params().iter().map(|t| Val::default_for_ty(*t)).collect();
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
+        let params: Vec<Val> = ty
+            .params()
+            .iter()
+            .map(|t| Val::default_for_ty(*t))
+            .collect();
+        let mut results: Vec<Val> = ty
+            .results()
+            .iter()
+            .map(|t| Val::default_for_ty(*t))
+            .collect();
         let _ = func.call(guest.store_mut(), &params, &mut results);
         let _ = guest.set_fuel(200_000);
         // The typed, resumable path.
@@ -67,12 +75,21 @@ pub fn run(bytes: &[u8]) -> Reached {
         .exports()
         .find(|e| e.ty().memory().is_some())
         .map_or_else(|| "memory".to_owned(), |e| e.name().to_owned());
-    let Ok(mut guest) = module.guest().memory(&memory).limits(limits()).instantiate() else {
+    let Ok(mut guest) = module
+        .guest()
+        .memory(&memory)
+        .limits(limits())
+        .instantiate()
+    else {
         return Reached::Instantiate;
     };
     let called = call_all(&mut guest);
     let view = guest.view();
     assert_eq!(view.len(), view.as_slice().len() as u64);
-    assert!(view.len() <= MEMORY_LIMIT, "limit not enforced: {} bytes", view.len());
+    assert!(
+        view.len() <= MEMORY_LIMIT,
+        "limit not enforced: {} bytes",
+        view.len()
+    );
     Reached::Called(called)
 }

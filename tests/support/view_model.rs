@@ -105,9 +105,21 @@ pub enum Op {
 /// An error, reduced to what both sides must agree on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    OutOfBounds { addr: u64, len: u64, size: u64 },
-    GrowPastMaximum { current: u64, additional: u64, maximum: u64 },
-    InvalidUtf8 { addr: u64, len: u64, valid_up_to: u64 },
+    OutOfBounds {
+        addr: u64,
+        len: u64,
+        size: u64,
+    },
+    GrowPastMaximum {
+        current: u64,
+        additional: u64,
+        maximum: u64,
+    },
+    InvalidUtf8 {
+        addr: u64,
+        len: u64,
+        valid_up_to: u64,
+    },
     Other(String),
 }
 
@@ -302,7 +314,8 @@ pub fn apply_to_guest(guest: &mut Guest, op: &Op) -> Outcome {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(a, b, "bytes and to_vec disagree");
                     let mut buf = vec![0; a.len()];
-                    view.read_bytes(addr, &mut buf).expect("read_bytes after bytes");
+                    view.read_bytes(addr, &mut buf)
+                        .expect("read_bytes after bytes");
                     assert_eq!(a, buf, "bytes and read_bytes disagree");
                     Ok(a)
                 }
