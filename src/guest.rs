@@ -652,7 +652,9 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if the memory type is invalid (e.g. `initial >
-    /// maximum`), cannot be allocated, or `module`.`name` is already defined.
+    /// maximum`), cannot be allocated, or `module`.`name` is already defined;
+    /// [`Error::LimitExceeded`] if its initial size passes the
+    /// [`limits`](Self::limits).
     pub fn host_memory(
         &mut self,
         module: &str,
@@ -661,8 +663,13 @@ impl<'m, T> GuestBuilder<'m, T> {
         maximum: Option<u32>,
     ) -> Result<GuestMemory> {
         let ty = memory_type(initial, maximum)?;
-        let memory =
-            Memory::new(&mut self.store, ty).map_err(|source| Error::Instantiate { source })?;
+        let denials = self.store.data().limiter.denials();
+        let memory = Memory::new(&mut self.store, ty).map_err(|source| {
+            let limiter = &self.store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(|source| Error::Instantiate { source })
+        })?;
         self.define_memory(module, name, memory)
     }
 
@@ -699,7 +706,9 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if the memory type is invalid, `buffer` is
-    /// smaller than `initial` pages, or `module`.`name` is already defined.
+    /// smaller than `initial` pages, or `module`.`name` is already defined;
+    /// [`Error::LimitExceeded`] if its initial size passes the
+    /// [`limits`](Self::limits).
     pub fn host_memory_static(
         &mut self,
         module: &str,
@@ -712,8 +721,13 @@ impl<'m, T> GuestBuilder<'m, T> {
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
-        let memory = Memory::new_static(&mut self.store, ty, buffer)
-            .map_err(|source| Error::Instantiate { source })?;
+        let denials = self.store.data().limiter.denials();
+        let memory = Memory::new_static(&mut self.store, ty, buffer).map_err(|source| {
+            let limiter = &self.store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(|source| Error::Instantiate { source })
+        })?;
         self.define_memory(module, name, memory)
     }
 

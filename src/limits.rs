@@ -380,8 +380,26 @@ impl StoreLimiter {
         denials: u64,
         source: wasmi::Error,
     ) -> Result<crate::Error, wasmi::Error> {
-        let ErrorKind::Instantiation(kind) = source.kind() else {
-            return Err(source);
+        let denied = || match self.denied_since(denials) {
+            Some(denial) => Ok((denial.limit, Some(denial.requested), denial.allowed)),
+            None => Err(()),
+        };
+        let kind = match source.kind() {
+            // A host memory or table refused at creation.
+            ErrorKind::Memory(MemoryError::ResourceLimiterDeniedAllocation)
+            | ErrorKind::Table(TableError::ResourceLimiterDeniedAllocation) => {
+                let Ok((limit, requested, allowed)) = denied() else {
+                    return Err(source);
+                };
+                return Ok(crate::Error::LimitExceeded {
+                    limit,
+                    requested,
+                    allowed,
+                    source,
+                });
+            }
+            ErrorKind::Instantiation(kind) => kind,
+            _ => return Err(source),
         };
         let (limit, requested, allowed) = match kind {
             InstantiationError::FailedToInstantiateMemory(
@@ -389,9 +407,9 @@ impl StoreLimiter {
             )
             | InstantiationError::FailedToInstantiateTable(
                 TableError::ResourceLimiterDeniedAllocation,
-            ) => match self.denied_since(denials) {
-                Some(denial) => (denial.limit, Some(denial.requested), denial.allowed),
-                None => return Err(source),
+            ) => match denied() {
+                Ok(denied) => denied,
+                Err(()) => return Err(source),
             },
             InstantiationError::TooManyInstances => (Limit::Instances, None, self.instances()),
             InstantiationError::TooManyTables => (Limit::Tables, None, self.tables()),

@@ -318,3 +318,88 @@ fn lazily_compiling_engine_with_tiny_slices() -> linmem::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn host_function_errors_inside_deadline_calls_keep_their_fields() -> linmem::Result<()> {
+    let module = Module::with_engine(
+        &linmem::metered_engine(),
+        r#"(module
+            (import "env" "host" (func $host (param i32)))
+            (memory (export "memory") 1)
+            (func (export "run") (param i32) (call $host (local.get 0))))"#,
+    )?;
+    let mut guest = module
+        .guest()
+        .func(
+            "env",
+            "host",
+            |cx: linmem::HostContext<'_, ()>, arg: i32| match arg {
+                0 => Ok(()),
+                1 => cx.view()?.read::<u64>(65_530).map(|_| ()),
+                _ => Err(Error::custom(std::fmt::Error)),
+            },
+        )?
+        .instantiate()?;
+    let deadline = Deadline::after(Duration::from_secs(3600));
+    guest.call_until::<i32, ()>("run", 0, &deadline)?;
+    match guest.call_until::<i32, ()>("run", 1, &deadline) {
+        Err(Error::HostFunc { func, source }) => {
+            assert_eq!(&*func, "run");
+            assert!(matches!(
+                *source,
+                Error::OutOfBounds {
+                    addr: 65_530,
+                    len: 8,
+                    size: 65_536
+                }
+            ));
+        }
+        other => panic!("{other:?}"),
+    }
+    match guest.call_until::<i32, ()>("run", 2, &deadline) {
+        // A custom error keeps its text (wasmi only lends it).
+        Err(err @ Error::HostFunc { .. }) => {
+            let text = std::error::Error::source(&err).unwrap().to_string();
+            assert_eq!(text, std::fmt::Error.to_string());
+        }
+        other => panic!("{other:?}"),
+    }
+    guest.call_until::<i32, ()>("run", 0, &deadline)?;
+    Ok(())
+}
+
+#[test]
+fn a_host_function_can_cancel_its_own_call() -> linmem::Result<()> {
+    // The guest loops calling the host; the host sets the flag on its
+    // tenth call; the call stops at the next slice boundary.
+    let module = Module::with_engine(
+        &linmem::metered_engine(),
+        r#"(module
+            (import "env" "tick" (func $tick))
+            (memory (export "memory") 1)
+            (func (export "run") (loop (call $tick) (br 0))))"#,
+    )?;
+    let flag = CancelFlag::new();
+    let remote = flag.clone();
+    let mut guest = module
+        .guest_with(0u32)
+        .func(
+            "env",
+            "tick",
+            move |mut cx: linmem::HostContext<'_, u32>| {
+                *cx.data_mut() += 1;
+                if *cx.data() == 10 {
+                    remote.cancel();
+                }
+                Ok(())
+            },
+        )?
+        .instantiate()?;
+    let err = guest
+        .call_until::<(), ()>("run", (), &Deadline::cancel_on(&flag).fuel_slice(50))
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    let ticks = *guest.data();
+    assert!((10..20).contains(&ticks), "{ticks} ticks");
+    Ok(())
+}

@@ -232,3 +232,84 @@ fn host_view_errors_change_nothing() -> linmem::Result<()> {
     assert_eq!(guest.view().to_vec(0, 65_536)?, before);
     Ok(())
 }
+
+/// A guest that writes, calls the host, then writes again.
+const CALLS_HOST: &str = r#"(module
+  (import "env" "host" (func $host (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (param i32) (result i32)
+    (i32.store8 (i32.const 0) (i32.const 1))
+    (drop (call $host (local.get 0)))
+    (i32.store8 (i32.const 1) (i32.const 2))
+    (i32.const 7)))"#;
+
+#[derive(Debug)]
+struct Refused(u32);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn calls_host() -> linmem::Result<Guest<u32>> {
+    Module::new(CALLS_HOST)?
+        .guest_with(0u32)
+        .func(
+            "env",
+            "host",
+            |mut cx: linmem::HostContext<'_, u32>, arg: i32| {
+                *cx.data_mut() += 1;
+                cx.view_mut()?.write(8, 0xEE_u8)?;
+                match arg {
+                    0 => Ok(0),
+                    1 => Err(Error::custom(Refused(1))),
+                    // A bad address inside the host function.
+                    _ => cx.view()?.read::<i32>(u64::MAX).map(|_| 0),
+                }
+            },
+        )?
+        .instantiate()
+}
+
+#[test]
+fn after_a_host_function_error_state_is_as_left() -> linmem::Result<()> {
+    let mut guest = calls_host()?;
+    let err = guest.call::<i32, i32>("run", 1).unwrap_err();
+    match &err {
+        Error::HostFunc { func, source } => {
+            assert_eq!(&**func, "run");
+            assert_eq!(source.custom_ref::<Refused>().map(|r| r.0), Some(1));
+        }
+        other => panic!("expected HostFunc, got {other:?}"),
+    }
+    // The guest's write before the call and the host's write stay; the
+    // guest's write after the call never happened.
+    assert_eq!(guest.view().bytes(0, 2)?, &[1, 0]);
+    assert_eq!(guest.view().read::<u8>(8)?, 0xEE);
+    assert_eq!(*guest.data(), 1);
+
+    let err = guest.call::<i32, i32>("run", 2).unwrap_err();
+    match &err {
+        Error::HostFunc { source, .. } => assert!(
+            matches!(
+                **source,
+                Error::OutOfBounds {
+                    addr: u64::MAX,
+                    len: 4,
+                    size: 65_536
+                }
+            ),
+            "{source:?}"
+        ),
+        other => panic!("expected HostFunc, got {other:?}"),
+    }
+    assert_eq!(*guest.data(), 2);
+    // And the guest is usable: a good call completes.
+    assert_eq!(guest.call::<i32, i32>("run", 0)?, 7);
+    assert_eq!(guest.view().bytes(0, 2)?, &[1, 2]);
+    assert_eq!(*guest.data(), 3);
+    Ok(())
+}

@@ -290,3 +290,49 @@ fn default_limits_allow_what_wasmi_allows() -> linmem::Result<()> {
     assert_eq!(guest.last_denial(), None);
     Ok(())
 }
+
+#[test]
+fn host_memories_count_against_the_limits() -> linmem::Result<()> {
+    let module = Module::new(
+        r#"(module (import "env" "memory" (memory 1))
+            (memory $own (export "own") 1)
+            (func (export "grow_host") (param i32) (result i32) (memory.grow 0 (local.get 0)))
+            (func (export "grow_own") (param i32) (result i32) (memory.grow $own (local.get 0))))"#,
+    )?;
+    // Too big for the limit at creation.
+    let mut builder = module
+        .guest()
+        .limits(Limits::new().max_memory_bytes(2 * PAGE));
+    match builder.host_memory("env", "memory", 3, None) {
+        Err(Error::LimitExceeded {
+            limit: Limit::MemoryBytes,
+            requested: Some(r),
+            allowed,
+            ..
+        }) => {
+            assert_eq!((r, allowed), (3 * PAGE, 2 * PAGE));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The host memory and the module's own share the per-store limit.
+    let mut builder = module
+        .guest()
+        .limits(Limits::new().max_store_memory_bytes(4 * PAGE));
+    let host = builder.host_memory("env", "memory", 1, None)?;
+    let mut guest = builder.memory("own").instantiate()?;
+    assert_eq!(guest.call::<i32, i32>("grow_host", 1)?, 1); // 2 + 1 pages
+    assert_eq!(guest.call::<i32, i32>("grow_own", 2)?, -1); // 3 + 2 > 4
+    assert_eq!(guest.call::<i32, i32>("grow_own", 1)?, 1); // 4
+    match guest.grow_memory(host, 1) {
+        Err(Error::GrowDenied {
+            current: 2,
+            additional: 1,
+            denial,
+        }) => {
+            assert_eq!(denial.limit, Limit::StoreMemoryBytes);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(guest.view_of(host)?.pages(), 2);
+    Ok(())
+}

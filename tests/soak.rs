@@ -1,5 +1,5 @@
-//! Soak: a million round trips in one process (host writes, guest reads and
-//! writes back, host reads), with memory grows, traps, out-of-fuel stops,
+//! Soak: a million round trips in one process (host writes, guest calls a
+//! host function that reads and writes its memory, host reads), with memory grows, traps, out-of-fuel stops,
 //! deadline calls and fresh guests along the way; the process's resident
 //! memory (VmRSS) must stay within a bound once warmed up.
 //!
@@ -9,7 +9,7 @@
 //! cargo test --release --test soak -- --ignored --nocapture
 //! ```
 
-use linmem::{Deadline, Guest, Limits, Module, TrapCode};
+use linmem::{Deadline, Guest, HostContext, Limits, Module, TrapCode};
 
 const ROUND_TRIPS: u64 = 1_000_000;
 /// Round trips per guest before it is dropped and a fresh one made.
@@ -18,12 +18,12 @@ const PER_GUEST: u64 = 20_000;
 const RSS_BOUND_KIB: u64 = 4 * 1024;
 
 const WAT: &str = r#"(module
+  (import "env" "bump" (func $bump (param i32) (result i32)))
   (memory (export "memory") 1 64)
-  ;; Reads the u32 at addr, writes value + 1 at addr + 4, returns value * 2.
-  (func (export "echo") (param $addr i32) (result i32) (local $v i32)
-    (local.set $v (i32.load (local.get $addr)))
-    (i32.store (i32.add (local.get $addr) (i32.const 4)) (i32.add (local.get $v) (i32.const 1)))
-    (i32.mul (local.get $v) (i32.const 2)))
+  ;; Has the host function read the u32 at addr and write value + 1 at
+  ;; addr + 4; returns value * 2 from what the host returned.
+  (func (export "echo") (param $addr i32) (result i32)
+    (i32.mul (call $bump (local.get $addr)) (i32.const 2)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
   (func (export "trap") unreachable)
   (func (export "spin") (loop br 0)))"#;
@@ -38,9 +38,22 @@ fn rss_kib() -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-fn fresh(module: &Module) -> Guest {
+/// A guest whose host function counts its calls in the host data.
+fn fresh(module: &Module) -> Guest<u64> {
     let limits = Limits::new().max_memory_bytes(8 << 20).fuel(u64::MAX);
-    module.guest().limits(limits).instantiate().unwrap()
+    module
+        .guest_with(0u64)
+        .limits(limits)
+        .func("env", "bump", |mut cx: HostContext<'_, u64>, addr: u32| {
+            let (mut view, calls) = cx.view_and_data_mut()?;
+            let value = view.read::<u32>(addr.into())?;
+            view.write(u64::from(addr) + 4, value + 1)?;
+            *calls += 1;
+            Ok(value)
+        })
+        .unwrap()
+        .instantiate()
+        .unwrap()
 }
 
 #[test]
@@ -50,11 +63,14 @@ fn million_round_trips_in_bounded_memory() {
     let mut guest = fresh(&module);
     let mut echo = guest.func::<i32, i32>("echo").unwrap();
     let (mut grows, mut denied, mut traps, mut stops, mut guests) = (0u64, 0u64, 0u64, 0u64, 1u64);
+    let mut host_calls = 0u64;
     let mut samples = Vec::new();
     let start_rss = rss_kib();
     let started = std::time::Instant::now();
     for trip in 0..ROUND_TRIPS {
         if trip > 0 && trip % PER_GUEST == 0 {
+            assert_eq!(*guest.data(), PER_GUEST, "host function calls per guest");
+            host_calls += *guest.data();
             guest = fresh(&module);
             echo = guest.func::<i32, i32>("echo").unwrap();
             guests += 1;
@@ -107,6 +123,7 @@ fn million_round_trips_in_bounded_memory() {
             _ => {}
         }
     }
+    host_calls += *guest.data();
     let end_rss = rss_kib();
     let elapsed = started.elapsed();
     // Warmed up after three guests (allocator pools and wasmi's cached
@@ -116,12 +133,13 @@ fn million_round_trips_in_bounded_memory() {
     let max_rss = *samples.iter().max().unwrap();
     eprintln!("soak: VmRSS KiB at each fresh guest: {samples:?}");
     eprintln!(
-        "soak: {ROUND_TRIPS} round trips in {elapsed:.2?}, {guests} guests, {grows} grows, \
+        "soak: {ROUND_TRIPS} round trips ({host_calls} host function calls) in {elapsed:.2?}, {guests} guests, {grows} grows, \
          {denied} refused grows, {traps} traps, {stops} stopped spins; VmRSS start {start_rss} KiB, \
          warm {warm_rss} KiB, last fresh-guest sample {last_rss} KiB, max sample {max_rss} KiB, \
          end (guest grown) {end_rss} KiB"
     );
     assert!(grows > 0 && denied > 0 && traps > 0 && stops > 0);
+    assert_eq!(host_calls, ROUND_TRIPS);
     assert!(
         max_rss <= warm_rss + RSS_BOUND_KIB,
         "VmRSS grew from {warm_rss} KiB to {max_rss} KiB"
