@@ -575,7 +575,6 @@ impl<T> crate::Guest<T> {
     }
 
     /// The limits the guest runs under.
-    #[must_use]
     pub fn limits(&self) -> &Limits {
         self.store().data().limiter.limits()
     }

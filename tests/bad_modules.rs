@@ -2,6 +2,7 @@
 //! missing imports, no memory, trapping start functions, the nasty corpus
 //! and the fuzzers' findings. Each gives an error naming the problem; none
 //! panics.
+#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
 #[path = "support/run_module.rs"]
 mod run_module;

@@ -1,6 +1,7 @@
 //! Fuel budgets, deadlines and cancellation: an endless guest is stopped,
 //! the host reads and tops up fuel, and the guest stays usable with its
 //! memory as it left it.
+#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
 use linmem::{CancelFlag, Deadline, Error, Guest, Limits, Module, TrapCode};
 use std::time::{Duration, Instant};

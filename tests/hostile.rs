@@ -1,5 +1,6 @@
 //! Hostile guests: stack exhaustion, and the guest's state after each kind
 //! of failure (memory, globals and usability checked, not just the error).
+#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, Module, TrapCode};
 

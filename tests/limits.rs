@@ -1,6 +1,7 @@
 //! Resource limits: memory per memory and per store, table elements,
 //! instance/table/memory counts; guest grows get -1 (or a trap), host grows
 //! an error that names the limit, distinct from the declared maximum.
+#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
 use linmem::{Denial, Error, Guest, Limit, Limits, Module, TrapCode};
 

@@ -1,13 +1,15 @@
 //! Soak: a million round trips in one process (host writes, guest calls a
-//! host function that reads and writes its memory, host reads), with memory grows, traps, out-of-fuel stops,
-//! deadline calls and fresh guests along the way; the process's resident
-//! memory (VmRSS) must stay within a bound once warmed up.
+//! host function that reads and writes its memory, host reads), with
+//! memory grows, traps, out-of-fuel stops, deadline calls and fresh guests
+//! along the way; the process's resident memory (VmRSS) must stay within a
+//! bound once warmed up.
 //!
-//! Ignored by default (about a minute in debug, seconds in release). Run:
+//! Ignored by default (about 10 s in debug, under a second in release). Run:
 //!
 //! ```text
 //! cargo test --release --test soak -- --ignored --nocapture
 //! ```
+#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
 use linmem::{Deadline, Guest, HostContext, Limits, Module, TrapCode};
 

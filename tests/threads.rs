@@ -1,5 +1,6 @@
 //! Threads: one compiled module shared by many threads, each running its
 //! own guests through many round trips, with no cross-talk.
+#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
 use linmem::{CancelFlag, Deadline, Guest, GuestFunc, Limits, Module};
 use std::sync::{Arc, Barrier};
