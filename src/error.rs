@@ -225,7 +225,7 @@ pub enum Error {
     /// [`GuestBuilder::limits`](crate::GuestBuilder::limits) allows: a
     /// memory or table whose initial size is past the limit, or more
     /// instances, tables or memories than allowed.
-    #[error("instantiation exceeds the {limit} {allowed}")]
+    #[error("instantiation exceeds the {limit} of {allowed}")]
     LimitExceeded {
         /// The limit that was exceeded.
         limit: Limit,

@@ -260,7 +260,7 @@ impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {} denied a request for {}",
+            "{} of {} denied a request for {}",
             self.limit, self.allowed, self.requested
         )
     }
