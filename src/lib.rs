@@ -50,14 +50,16 @@ mod error;
 mod func;
 mod guest;
 mod module;
+mod ptr;
 mod value;
 mod view;
 
 pub use self::{
-    error::{Error, Result},
+    error::{AllocationFault, Error, Result},
     func::GuestFunc,
     guest::{Guest, GuestBuilder, GuestState},
     module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
+    ptr::{GuestIter, GuestPtr, GuestSlice},
     value::{ByteArray, MemoryValue},
     view::{LinearMemoryView, LinearMemoryViewMut},
 };
