@@ -161,6 +161,10 @@ impl<T: MemoryValue> GuestPtr<T> {
     /// # Errors
     ///
     /// [`Error::PtrOverflow`] if `count * size` or the sum passes `u64::MAX`.
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "fallible, so not `ops::Add`; the name is the one of `pointer::add` and wiggle"
+    )]
     pub fn add(self, count: u64) -> Result<Self> {
         let size = value_size::<T>();
         count
