@@ -219,9 +219,10 @@ impl Allocator {
             Funcs::WasmBindgen { malloc, .. } => {
                 (malloc.name(), malloc.call(guest, (size32, align32))?)
             }
-            Funcs::CanonicalAbi { realloc } => {
-                (realloc.name(), realloc.call(guest, (0, 0, align32, size32))?)
-            }
+            Funcs::CanonicalAbi { realloc } => (
+                realloc.name(),
+                realloc.call(guest, (0, 0, align32, size32))?,
+            ),
         };
         let addr = u64::from(returned.cast_unsigned());
         let fault = |fault| Error::BadAllocation {
@@ -277,10 +278,10 @@ impl Allocator {
                 .ok_or_else(missing)?
                 .call(guest, (addr, to_guest_i32(size)?)),
             Funcs::MallocFree { free, .. } => free.as_ref().ok_or_else(missing)?.call(guest, addr),
-            Funcs::WasmBindgen { free, .. } => free.as_ref().ok_or_else(missing)?.call(
-                guest,
-                (addr, to_guest_i32(size)?, to_guest_i32(align)?),
-            ),
+            Funcs::WasmBindgen { free, .. } => free
+                .as_ref()
+                .ok_or_else(missing)?
+                .call(guest, (addr, to_guest_i32(size)?, to_guest_i32(align)?)),
             Funcs::CanonicalAbi { .. } => Ok(()),
         }
     }
@@ -355,7 +356,11 @@ impl Allocator {
     ///
     /// [`Error::PtrOverflow`] if the slice's byte length overflows; the
     /// errors of [`dealloc`](Self::dealloc).
-    pub fn free<D, T: RecordField>(&self, guest: &mut Guest<D>, slice: GuestSlice<T>) -> Result<()> {
+    pub fn free<D, T: RecordField>(
+        &self,
+        guest: &mut Guest<D>,
+        slice: GuestSlice<T>,
+    ) -> Result<()> {
         let size = slice.byte_len()?;
         self.dealloc(guest, slice.ptr().cast(), size, to_u64(T::ALIGN))
     }
@@ -389,9 +394,7 @@ impl Allocator {
             Error::InvalidUtf8 {
                 addr: slice.addr(),
                 len: slice.len(),
-                valid_up_to: slice
-                    .addr()
-                    .saturating_add(to_u64(source.valid_up_to())),
+                valid_up_to: slice.addr().saturating_add(to_u64(source.valid_up_to())),
                 source,
             }
         })

@@ -94,6 +94,29 @@ impl<const N: usize> RecordField for [u8; N] {
 /// assert_eq!(view.bytes(50, 6)?, &[0; 6]);
 /// # Ok(()) }
 /// ```
+///
+/// A field whose alignment is not a power of two is a compile error, not a
+/// run-time surprise:
+///
+/// ```compile_fail,E0080
+/// use linmem::{MemoryValue, RecordField};
+/// struct Odd([u8; 3]);
+/// impl MemoryValue for Odd {
+///     type Bytes = [u8; 3];
+///     fn from_le_bytes(b: [u8; 3]) -> Self { Odd(b) }
+///     fn to_le_bytes(&self) -> [u8; 3] { self.0 }
+/// }
+/// impl RecordField for Odd {
+///     const ALIGN: usize = 3; // error: evaluation panicked
+/// }
+/// linmem::memory_record! { struct Bad { tag: u8, odd: Odd } }
+/// ```
+///
+/// and so is a field type with no known layout:
+///
+/// ```compile_fail,E0277
+/// linmem::memory_record! { struct Bad { flag: bool } } // bool is not a RecordField
+/// ```
 #[macro_export]
 macro_rules! memory_record {
     (

@@ -38,7 +38,7 @@ impl<'a> LinearMemoryView<'a> {
     /// ```
     /// # fn main() -> linmem::Result<()> {
     /// use linmem::Error;
-    /// let mut guest = linmem::Guest::new(r#"(module (memory (export "memory") 1)
+    /// let guest = linmem::Guest::new(r#"(module (memory (export "memory") 1)
     ///     (data (i32.const 16) "hello\00world"))"#)?;
     /// let view = guest.view();
     /// assert_eq!(view.c_str(16, 64)?, "hello");

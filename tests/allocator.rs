@@ -28,8 +28,18 @@ fn assert_bad_allocation<T: std::fmt::Debug>(
     fault: AllocationFault,
 ) {
     match result {
-        Err(Error::BadAllocation { func: f, addr: a, size: s, align: al, fault: fa }) => {
-            assert_eq!((&*f, a, s, al, fa), (func, addr, size, align, fault), "wrong context in the error")
+        Err(Error::BadAllocation {
+            func: f,
+            addr: a,
+            size: s,
+            align: al,
+            fault: fa,
+        }) => {
+            assert_eq!(
+                (&*f, a, s, al, fa),
+                (func, addr, size, align, fault),
+                "wrong context in the error"
+            )
         }
         other => panic!("expected BadAllocation from {func}, got {other:?}"),
     }
@@ -40,7 +50,9 @@ fn plain_alloc_moves_bytes_in_and_the_guest_sees_them() {
     let mut guest = Guest::new(PLAIN).unwrap();
     let allocator = Allocator::new(&guest, AllocatorKind::AllocDealloc).unwrap();
     assert_eq!(allocator.kind(), AllocatorKind::AllocDealloc);
-    let data = allocator.alloc_bytes(&mut guest, &[10, 20, 30, 40]).unwrap();
+    let data = allocator
+        .alloc_bytes(&mut guest, &[10, 20, 30, 40])
+        .unwrap();
     assert_eq!((data.addr(), data.len()), (1024, 4));
     assert_eq!(guest.view().slice(data).unwrap(), &[10, 20, 30, 40]);
     let sum: i32 = guest.call("sum", data.to_i32_pair().unwrap()).unwrap();
@@ -57,7 +69,11 @@ fn an_allocator_that_grows_memory_is_followed_by_a_fresh_view() {
     assert_eq!(guest.view().pages(), 1);
     let big: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
     let slice = allocator.alloc_bytes(&mut guest, &big).unwrap();
-    assert_eq!(guest.view().pages(), 3, "the allocator grew the memory to fit 1024 + 150 000 bytes");
+    assert_eq!(
+        guest.view().pages(),
+        3,
+        "the allocator grew the memory to fit 1024 + 150 000 bytes"
+    );
     assert_eq!(slice.addr(), 1024);
     assert_eq!(guest.view().slice(slice).unwrap(), &big[..]);
     let sum: i32 = guest.call("sum", slice.to_i32_pair().unwrap()).unwrap();
@@ -89,11 +105,20 @@ fn plain_take_reads_back_and_deallocates() {
     let input = allocator.alloc_bytes(&mut guest, b"stressed").unwrap();
     let out: i32 = guest.call("reverse", input.to_i32_pair().unwrap()).unwrap();
     let result = GuestSlice::<u8>::from_i32(out, 8);
-    assert_eq!(allocator.take_string(&mut guest, result).unwrap(), "desserts");
+    assert_eq!(
+        allocator.take_string(&mut guest, result).unwrap(),
+        "desserts"
+    );
     assert_eq!(get(&mut guest, "dealloc_calls"), 1);
-    assert_eq!(i64::from(get(&mut guest, "last_dealloc_ptr")), i64::from(out));
+    assert_eq!(
+        i64::from(get(&mut guest, "last_dealloc_ptr")),
+        i64::from(out)
+    );
     assert_eq!(get(&mut guest, "last_dealloc_size"), 8);
-    assert_eq!(allocator.take_bytes(&mut guest, input).unwrap(), b"stressed");
+    assert_eq!(
+        allocator.take_bytes(&mut guest, input).unwrap(),
+        b"stressed"
+    );
     assert_eq!(get(&mut guest, "dealloc_calls"), 2);
     assert_eq!(get(&mut guest, "last_dealloc_size"), 8);
 }
@@ -103,20 +128,44 @@ fn take_checks_the_range_before_freeing_and_frees_invalid_text() {
     let mut guest = Guest::new(PLAIN).unwrap();
     let allocator = Allocator::detect(&guest).unwrap();
     let wild = GuestSlice::<u8>::from_i32(-100, 50);
-    assert!(matches!(allocator.take_bytes(&mut guest, wild), Err(Error::OutOfBounds { .. })));
-    assert!(matches!(allocator.take_string(&mut guest, wild), Err(Error::OutOfBounds { .. })));
+    assert!(matches!(
+        allocator.take_bytes(&mut guest, wild),
+        Err(Error::OutOfBounds { .. })
+    ));
+    assert!(matches!(
+        allocator.take_string(&mut guest, wild),
+        Err(Error::OutOfBounds { .. })
+    ));
     let huge = GuestSlice::<u64>::new(GuestPtr::new(8), u64::MAX / 4);
-    assert!(matches!(allocator.take_vec(&mut guest, huge), Err(Error::PtrOverflow { .. })));
-    assert_eq!(get(&mut guest, "dealloc_calls"), 0, "nothing freed for a bad range");
+    assert!(matches!(
+        allocator.take_vec(&mut guest, huge),
+        Err(Error::PtrOverflow { .. })
+    ));
+    assert_eq!(
+        get(&mut guest, "dealloc_calls"),
+        0,
+        "nothing freed for a bad range"
+    );
 
-    let bad = allocator.alloc_bytes(&mut guest, &[b'a', b'b', 0xFF]).unwrap();
+    let bad = allocator
+        .alloc_bytes(&mut guest, &[b'a', b'b', 0xFF])
+        .unwrap();
     match allocator.take_string(&mut guest, bad) {
-        Err(Error::InvalidUtf8 { addr, len: 3, valid_up_to, .. }) => {
+        Err(Error::InvalidUtf8 {
+            addr,
+            len: 3,
+            valid_up_to,
+            ..
+        }) => {
             assert_eq!((addr, valid_up_to), (bad.addr(), bad.addr() + 2))
         }
         other => panic!("expected InvalidUtf8, got {other:?}"),
     }
-    assert_eq!(get(&mut guest, "dealloc_calls"), 1, "invalid text is freed all the same");
+    assert_eq!(
+        get(&mut guest, "dealloc_calls"),
+        1,
+        "invalid text is freed all the same"
+    );
 }
 
 #[test]
@@ -126,13 +175,23 @@ fn wasm_bindgen_malloc_honours_alignment() {
     assert_eq!(allocator.kind(), AllocatorKind::WasmBindgen);
     let byte = allocator.alloc_bytes(&mut guest, b"!").unwrap();
     assert_eq!(byte.addr(), 1001, "alignment 1 for bytes");
-    let words = allocator.alloc_slice(&mut guest, &[1u32, 2, 3, 400]).unwrap();
+    let words = allocator
+        .alloc_slice(&mut guest, &[1u32, 2, 3, 400])
+        .unwrap();
     assert_eq!(words.addr(), 1004);
     let sum: i32 = guest.call("sum_u32", words.to_i32_pair().unwrap()).unwrap();
     assert_eq!(sum, 406);
     let headers = [
-        Header { magic: 7, qty: 2, price: 0.5 },
-        Header { magic: 8, qty: 3, price: 1.5 },
+        Header {
+            magic: 7,
+            qty: 2,
+            price: 0.5,
+        },
+        Header {
+            magic: 8,
+            qty: 3,
+            price: 1.5,
+        },
     ];
     let records = allocator.alloc_slice(&mut guest, &headers).unwrap();
     assert_eq!(records.addr(), 1024, "8-byte aligned record");
@@ -148,7 +207,14 @@ fn wasm_bindgen_malloc_honours_alignment() {
     assert_eq!(get(&mut guest, "last_free_align"), 8);
 
     // The memory is one page and never grows: the allocator says null.
-    assert_bad_allocation(allocator.alloc(&mut guest, PAGE, 4), "__wbindgen_malloc", 0, PAGE, 4, AllocationFault::Null);
+    assert_bad_allocation(
+        allocator.alloc(&mut guest, PAGE, 4),
+        "__wbindgen_malloc",
+        0,
+        PAGE,
+        4,
+        AllocationFault::Null,
+    );
 }
 
 #[test]
@@ -158,15 +224,29 @@ fn canonical_abi_realloc_allocates_grows_and_has_no_free() {
     assert_eq!(allocator.kind(), AllocatorKind::CanonicalAbi);
     let name = allocator.alloc_str(&mut guest, "wasm").unwrap();
     assert_eq!(name.addr(), 2048);
-    let args: Vec<i32> =
-        ["last_old_ptr", "last_old_size", "last_align", "last_new_size"].iter().map(|n| get(&mut guest, n)).collect();
+    let args: Vec<i32> = [
+        "last_old_ptr",
+        "last_old_size",
+        "last_align",
+        "last_new_size",
+    ]
+    .iter()
+    .map(|n| get(&mut guest, n))
+    .collect();
     assert_eq!(args, [0, 0, 1, 4], "cabi_realloc(0, 0, align, size)");
 
     let out: i32 = guest.call("greet", name.to_i32_pair().unwrap()).unwrap();
     let greeting = GuestSlice::<u8>::from_i32(out, 7);
-    assert_eq!(allocator.take_string(&mut guest, greeting).unwrap(), "hi wasm");
+    assert_eq!(
+        allocator.take_string(&mut guest, greeting).unwrap(),
+        "hi wasm"
+    );
     // No free in the canonical ABI: nothing was called.
-    assert_eq!(get(&mut guest, "last_new_size"), 7, "the last call is still greet's");
+    assert_eq!(
+        get(&mut guest, "last_new_size"),
+        7,
+        "the last call is still greet's"
+    );
 
     let words = allocator.alloc_slice(&mut guest, &[u64::MAX, 1]).unwrap();
     assert_eq!(words.addr() % 8, 0);
@@ -207,16 +287,33 @@ fn malloc_free_convention() {
 fn detection_order_missing_and_mismatched_exports() {
     // Every convention exported: the canonical ABI wins.
     let liar = Guest::new(LIAR).unwrap();
-    assert_eq!(Allocator::detect(&liar).unwrap().kind(), AllocatorKind::CanonicalAbi);
-    for kind in [AllocatorKind::AllocDealloc, AllocatorKind::MallocFree, AllocatorKind::WasmBindgen, AllocatorKind::CanonicalAbi] {
+    assert_eq!(
+        Allocator::detect(&liar).unwrap().kind(),
+        AllocatorKind::CanonicalAbi
+    );
+    for kind in [
+        AllocatorKind::AllocDealloc,
+        AllocatorKind::MallocFree,
+        AllocatorKind::WasmBindgen,
+        AllocatorKind::CanonicalAbi,
+    ] {
         assert_eq!(Allocator::new(&liar, kind).unwrap().kind(), kind);
-        assert!(liar.func::<(), ()>(kind.alloc_export()).is_err(), "the name is an export with another type");
+        assert!(
+            liar.func::<(), ()>(kind.alloc_export()).is_err(),
+            "the name is an export with another type"
+        );
     }
-    assert_eq!(AllocatorKind::WasmBindgen.free_export(), Some("__wbindgen_free"));
+    assert_eq!(
+        AllocatorKind::WasmBindgen.free_export(),
+        Some("__wbindgen_free")
+    );
     assert_eq!(AllocatorKind::CanonicalAbi.free_export(), None);
 
     let none = Guest::new(r#"(module (memory (export "memory") 1))"#).unwrap();
-    assert!(matches!(Allocator::detect(&none), Err(Error::MissingExport { .. })));
+    assert!(matches!(
+        Allocator::detect(&none),
+        Err(Error::MissingExport { .. })
+    ));
     assert!(matches!(
         Allocator::new(&none, AllocatorKind::WasmBindgen),
         Err(Error::MissingExport { name, .. }) if &*name == "__wbindgen_malloc"
@@ -229,7 +326,9 @@ fn detection_order_missing_and_mismatched_exports() {
             (func (export "malloc") (param i32) (result i32) (i32.const 8)))"#,
     )
     .unwrap();
-    assert!(matches!(Allocator::detect(&wide), Err(Error::SignatureMismatch { name, .. }) if &*name == "alloc"));
+    assert!(
+        matches!(Allocator::detect(&wide), Err(Error::SignatureMismatch { name, .. }) if &*name == "alloc")
+    );
     // A free function of the wrong type is reported too.
     let bad_free = Guest::new(
         r#"(module (memory (export "memory") 1)
@@ -237,7 +336,9 @@ fn detection_order_missing_and_mismatched_exports() {
             (func (export "dealloc") (param i32)))"#,
     )
     .unwrap();
-    assert!(matches!(Allocator::detect(&bad_free), Err(Error::SignatureMismatch { name, .. }) if &*name == "dealloc"));
+    assert!(
+        matches!(Allocator::detect(&bad_free), Err(Error::SignatureMismatch { name, .. }) if &*name == "dealloc")
+    );
 }
 
 #[test]
@@ -250,7 +351,10 @@ fn a_missing_free_function_is_an_error_when_freeing() {
     let allocator = Allocator::detect(&guest).unwrap();
     let slice = allocator.alloc_bytes(&mut guest, b"abc").unwrap();
     match allocator.take_bytes(&mut guest, slice) {
-        Err(Error::MissingExport { name, expected: "function" }) => assert_eq!(&*name, "dealloc"),
+        Err(Error::MissingExport {
+            name,
+            expected: "function",
+        }) => assert_eq!(&*name, "dealloc"),
         other => panic!("expected MissingExport, got {other:?}"),
     }
     // Reading without freeing works.
@@ -268,30 +372,82 @@ fn lying_allocators_are_caught_before_anything_is_written() {
     for (kind, func) in kinds {
         let mut guest = Guest::new(LIAR).unwrap();
         let allocator = Allocator::new(&guest, kind).unwrap();
-        let mut lie = |guest: &mut Guest, answer: i32| guest.call::<i32, ()>("set_answer", answer).unwrap();
+        let lie =
+            |guest: &mut Guest, answer: i32| guest.call::<i32, ()>("set_answer", answer).unwrap();
 
         // Null.
         lie(&mut guest, 0);
-        assert_bad_allocation(allocator.alloc_bytes(&mut guest, b"data"), func, 0, 4, 1, AllocationFault::Null);
+        assert_bad_allocation(
+            allocator.alloc_bytes(&mut guest, b"data"),
+            func,
+            0,
+            4,
+            1,
+            AllocationFault::Null,
+        );
         // Past the end of the one-page memory.
         lie(&mut guest, 65_530);
         let oob = AllocationFault::OutOfBounds { memory_size: PAGE };
-        assert_bad_allocation(allocator.alloc_bytes(&mut guest, &[1; 16]), func, 65_530, 16, 1, oob);
+        assert_bad_allocation(
+            allocator.alloc_bytes(&mut guest, &[1; 16]),
+            func,
+            65_530,
+            16,
+            1,
+            oob,
+        );
         // A negative i32 is an address near 4 GiB, never sign-extended; its
         // range passes the 32-bit address space.
         lie(&mut guest, -16);
-        assert_bad_allocation(allocator.alloc_bytes(&mut guest, &[1; 32]), func, 0xFFFF_FFF0, 32, 1, oob);
+        assert_bad_allocation(
+            allocator.alloc_bytes(&mut guest, &[1; 32]),
+            func,
+            0xFFFF_FFF0,
+            32,
+            1,
+            oob,
+        );
         lie(&mut guest, -1);
-        assert_bad_allocation(allocator.alloc_bytes(&mut guest, &[1]), func, 0xFFFF_FFFF, 1, 1, oob);
+        assert_bad_allocation(
+            allocator.alloc_bytes(&mut guest, &[1]),
+            func,
+            0xFFFF_FFFF,
+            1,
+            1,
+            oob,
+        );
         // Misaligned for the type asked.
         lie(&mut guest, 1001);
-        assert_bad_allocation(allocator.alloc_slice(&mut guest, &[1u64]), func, 1001, 8, 8, AllocationFault::Misaligned);
-        assert_bad_allocation(allocator.alloc(&mut guest, 4, 2), func, 1001, 4, 2, AllocationFault::Misaligned);
+        assert_bad_allocation(
+            allocator.alloc_slice(&mut guest, &[1u64]),
+            func,
+            1001,
+            8,
+            8,
+            AllocationFault::Misaligned,
+        );
+        assert_bad_allocation(
+            allocator.alloc(&mut guest, 4, 2),
+            func,
+            1001,
+            4,
+            2,
+            AllocationFault::Misaligned,
+        );
         // The same address is fine for bytes.
-        assert_eq!(allocator.alloc_bytes(&mut guest, b"ok").unwrap().addr(), 1001);
+        assert_eq!(
+            allocator.alloc_bytes(&mut guest, b"ok").unwrap().addr(),
+            1001
+        );
         let view = guest.view();
-        let written: Vec<u64> = (0..PAGE).filter(|&a| view.read::<u8>(a).unwrap() != 0).collect();
-        assert_eq!(written, [1001, 1002], "only the good allocation was written ({kind:?})");
+        let written: Vec<u64> = (0..PAGE)
+            .filter(|&a| view.read::<u8>(a).unwrap() != 0)
+            .collect();
+        assert_eq!(
+            written,
+            [1001, 1002],
+            "only the good allocation was written ({kind:?})"
+        );
     }
 }
 
@@ -307,17 +463,30 @@ fn invalid_requests_and_trapping_or_foreign_allocators() {
     }
     // The liar's dealloc and free trap.
     let slice = GuestSlice::<u8>::from_i32(16, 4);
-    assert!(matches!(allocator.take_bytes(&mut liar, slice), Err(Error::Trap { func, .. }) if &*func == "dealloc"));
+    assert!(
+        matches!(allocator.take_bytes(&mut liar, slice), Err(Error::Trap { func, .. }) if &*func == "dealloc")
+    );
     let malloc = Allocator::new(&liar, AllocatorKind::MallocFree).unwrap();
-    assert!(matches!(malloc.free(&mut liar, slice), Err(Error::Trap { func, .. }) if &*func == "free"));
+    assert!(
+        matches!(malloc.free(&mut liar, slice), Err(Error::Trap { func, .. }) if &*func == "free")
+    );
     // Freeing an address above 4 GiB cannot be expressed to a 32-bit guest.
     let high = GuestSlice::<u8>::new(GuestPtr::new(1 << 32), 1);
-    assert!(matches!(malloc.free(&mut liar, high), Err(Error::TooLargeForI32 { .. })));
+    assert!(matches!(
+        malloc.free(&mut liar, high),
+        Err(Error::TooLargeForI32 { .. })
+    ));
     // The guest stays usable after the trap.
     liar.call::<i32, ()>("set_answer", 64).unwrap();
-    assert_eq!(allocator.alloc_bytes(&mut liar, b"again").unwrap().addr(), 64);
+    assert_eq!(
+        allocator.alloc_bytes(&mut liar, b"again").unwrap().addr(),
+        64
+    );
 
     // An allocator belongs to the guest it was resolved from.
     let mut other = Guest::new(LIAR).unwrap();
-    assert!(matches!(allocator.alloc_bytes(&mut other, b"x"), Err(Error::ForeignHandle { .. })));
+    assert!(matches!(
+        allocator.alloc_bytes(&mut other, b"x"),
+        Err(Error::ForeignHandle { .. })
+    ));
 }

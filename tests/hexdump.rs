@@ -12,7 +12,9 @@ fn one_page() -> Guest {
 #[test]
 fn full_and_partial_lines_match_xxd() {
     let mut guest = one_page();
-    let data: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(7).wrapping_add(0x1E)).collect();
+    let data: Vec<u8> = (0..40u8)
+        .map(|i| i.wrapping_mul(7).wrapping_add(0x1E))
+        .collect();
     guest.view_mut().write_bytes(0x100, &data).unwrap();
     guest.view_mut().write_bytes(0x108, b"Hi there").unwrap();
     let dump = guest.view().hex_dump(0x100, 40).unwrap().to_string();
@@ -31,7 +33,10 @@ fn full_and_partial_lines_match_xxd() {
 #[test]
 fn non_printable_bytes_are_dots_and_space_is_kept() {
     let mut guest = one_page();
-    guest.view_mut().write_bytes(0, &[0, b' ', b'~', 0x7F, 0x80, 0xFF, b'A']).unwrap();
+    guest
+        .view_mut()
+        .write_bytes(0, &[0, b' ', b'~', 0x7F, 0x80, 0xFF, b'A'])
+        .unwrap();
     assert_eq!(
         guest.view().hex_dump(0, 7).unwrap().to_string(),
         "00000000: 0020 7e7f 80ff 41                        . ~...A\n"
@@ -53,7 +58,11 @@ fn empty_dumps_and_accessors() {
 #[test]
 fn offsets_are_guest_addresses_up_to_the_last_byte() {
     let mut guest = one_page();
-    let dump = guest.view_mut().hex_dump(PAGE - 17, 17).unwrap().to_string();
+    let dump = guest
+        .view_mut()
+        .hex_dump(PAGE - 17, 17)
+        .unwrap()
+        .to_string();
     assert_eq!(
         dump,
         "0000ffef: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n\
@@ -66,7 +75,11 @@ fn out_of_bounds_ranges_are_errors() {
     let guest = one_page();
     for (addr, len) in [(PAGE - 1, 2), (PAGE + 1, 0), (u64::MAX, 1), (1, u64::MAX)] {
         match guest.view().hex_dump(addr, len) {
-            Err(Error::OutOfBounds { addr: a, len: l, size }) => assert_eq!((a, l, size), (addr, len, PAGE)),
+            Err(Error::OutOfBounds {
+                addr: a,
+                len: l,
+                size,
+            }) => assert_eq!((a, l, size), (addr, len, PAGE)),
             other => panic!("expected OutOfBounds, got {other:?}"),
         }
     }

@@ -16,9 +16,18 @@ fn one_page() -> Guest {
     .unwrap()
 }
 
-fn assert_out_of_bounds<T: std::fmt::Debug>(result: linmem::Result<T>, addr: u64, len: u64, size: u64) {
+fn assert_out_of_bounds<T: std::fmt::Debug>(
+    result: linmem::Result<T>,
+    addr: u64,
+    len: u64,
+    size: u64,
+) {
     match result {
-        Err(Error::OutOfBounds { addr: a, len: l, size: s }) => {
+        Err(Error::OutOfBounds {
+            addr: a,
+            len: l,
+            size: s,
+        }) => {
             assert_eq!((a, l, s), (addr, len, size), "wrong context in the error")
         }
         other => panic!("expected OutOfBounds {{ {addr}, {len}, {size} }}, got {other:?}"),
@@ -56,9 +65,14 @@ fn pointers_convert_back_to_guest_i32() {
     assert_eq!(GuestPtr::<u8>::new(0x8000_0000).to_i32().unwrap(), i32::MIN);
     assert!(matches!(
         GuestPtr::<u8>::new(1 << 32).to_i32(),
-        Err(Error::TooLargeForI32 { value: 0x1_0000_0000 })
+        Err(Error::TooLargeForI32 {
+            value: 0x1_0000_0000
+        })
     ));
-    assert_eq!(GuestSlice::<u8>::from_i32(-4, 5).to_i32_pair().unwrap(), (-4, 5));
+    assert_eq!(
+        GuestSlice::<u8>::from_i32(-4, 5).to_i32_pair().unwrap(),
+        (-4, 5)
+    );
     assert!(matches!(
         GuestSlice::<u8>::new(GuestPtr::new(4), u64::MAX).to_i32_pair(),
         Err(Error::TooLargeForI32 { value: u64::MAX })
@@ -89,11 +103,18 @@ fn arithmetic_is_checked_and_counts_elements() {
     assert_eq!(p.add(0).unwrap(), p);
     assert_eq!(p.add(3).unwrap().addr(), 40);
     assert_eq!(p.offset(3).unwrap().addr(), 19);
-    assert_overflow(p.add(u64::MAX / 8 + 1), 16, i128::from(u64::MAX / 8 + 1) * 8);
+    assert_overflow(
+        p.add(u64::MAX / 8 + 1),
+        16,
+        i128::from(u64::MAX / 8 + 1) * 8,
+    );
     assert_overflow(p.add(u64::MAX / 8), 16, i128::from(u64::MAX / 8) * 8);
     assert_overflow(GuestPtr::<u8>::new(u64::MAX).add(1), u64::MAX, 1);
     assert_overflow(GuestPtr::<u8>::new(u64::MAX).offset(1), u64::MAX, 1);
-    assert_eq!(GuestPtr::<u8>::new(u64::MAX - 1).offset(1).unwrap().addr(), u64::MAX);
+    assert_eq!(
+        GuestPtr::<u8>::new(u64::MAX - 1).offset(1).unwrap().addr(),
+        u64::MAX
+    );
     // Zero-sized elements never move.
     assert_eq!(GuestPtr::<[u8; 0]>::new(5).add(u64::MAX).unwrap().addr(), 5);
 }
@@ -104,8 +125,17 @@ fn slice_indexing_and_splitting_are_checked() {
     assert_eq!(s.byte_len().unwrap(), 16);
     assert_eq!(s.get(0).unwrap().addr(), 100);
     assert_eq!(s.get(3).unwrap().addr(), 112);
-    assert!(matches!(s.get(4), Err(Error::IndexOutOfRange { index: 4, len: 4 })));
-    assert!(matches!(s.get(u64::MAX), Err(Error::IndexOutOfRange { index: u64::MAX, len: 4 })));
+    assert!(matches!(
+        s.get(4),
+        Err(Error::IndexOutOfRange { index: 4, len: 4 })
+    ));
+    assert!(matches!(
+        s.get(u64::MAX),
+        Err(Error::IndexOutOfRange {
+            index: u64::MAX,
+            len: 4
+        })
+    ));
 
     let (a, b) = s.split_at(1).unwrap();
     assert_eq!((a.addr(), a.len(), b.addr(), b.len()), (100, 1, 104, 3));
@@ -113,7 +143,10 @@ fn slice_indexing_and_splitting_are_checked() {
     assert_eq!((a.len(), b.addr(), b.len()), (4, 116, 0));
     let (a, b) = s.split_at(0).unwrap();
     assert_eq!((a.len(), b.len()), (0, 4));
-    assert!(matches!(s.split_at(5), Err(Error::IndexOutOfRange { index: 5, len: 4 })));
+    assert!(matches!(
+        s.split_at(5),
+        Err(Error::IndexOutOfRange { index: 5, len: 4 })
+    ));
 
     // A slice near the top of the address space: its elements' addresses overflow.
     let top = GuestSlice::<u32>::new(GuestPtr::new(u64::MAX - 5), 4);
@@ -140,7 +173,10 @@ fn overflowing_slice_lengths_are_errors() {
     // A byte length that fits but a range that wraps the address space.
     let wraps = GuestSlice::<u32>::new(GuestPtr::new(u64::MAX - 3), 2);
     assert_out_of_bounds(view.iter(wraps), u64::MAX - 3, 8, PAGE);
-    assert!(view.as_mut_slice().iter().all(|&b| b == 0), "nothing was written");
+    assert!(
+        view.as_mut_slice().iter().all(|&b| b == 0),
+        "nothing was written"
+    );
 }
 
 #[test]
@@ -156,9 +192,17 @@ fn load_and_store_round_trip_and_check_bounds() {
     assert_out_of_bounds(view.store(past, 1), PAGE - 3, 4, PAGE);
     let wild = GuestPtr::<u16>::from_i32(-1);
     assert_out_of_bounds(view.load(wild), 0xFFFF_FFFF, 2, PAGE);
-    assert_out_of_bounds(guest.view().load(GuestPtr::<u8>::new(u64::MAX)), u64::MAX, 1, PAGE);
+    assert_out_of_bounds(
+        guest.view().load(GuestPtr::<u8>::new(u64::MAX)),
+        u64::MAX,
+        1,
+        PAGE,
+    );
     // Unaligned is fine.
-    guest.view_mut().store(GuestPtr::<f64>::new(3), -0.25).unwrap();
+    guest
+        .view_mut()
+        .store(GuestPtr::<f64>::new(3), -0.25)
+        .unwrap();
     assert_eq!(guest.view().load(GuestPtr::<f64>::new(3)).unwrap(), -0.25);
 }
 
@@ -173,7 +217,9 @@ fn a_pointer_kept_across_grow_and_calls_is_checked_again() {
     let from_guest: i32 = guest.call("load32", beyond.to_i32().unwrap()).unwrap();
     assert_eq!(from_guest, 77);
     // The guest writes through the pointer; the host reads after the call.
-    guest.call::<_, ()>("store32", (beyond.to_i32().unwrap(), 99)).unwrap();
+    guest
+        .call::<_, ()>("store32", (beyond.to_i32().unwrap(), 99))
+        .unwrap();
     assert_eq!(guest.view().load(beyond).unwrap(), 99);
 }
 
@@ -181,7 +227,10 @@ fn a_pointer_kept_across_grow_and_calls_is_checked_again() {
 fn iteration_reads_little_endian_elements_once_checked() {
     let mut guest = one_page();
     let s = GuestSlice::<u32>::from_i32(33, 4); // unaligned on purpose
-    guest.view_mut().store_slice(s, &[1, 0x0102_0304, u32::MAX, 7]).unwrap();
+    guest
+        .view_mut()
+        .store_slice(s, &[1, 0x0102_0304, u32::MAX, 7])
+        .unwrap();
     assert_eq!(guest.view().bytes(37, 4).unwrap(), &[4, 3, 2, 1]);
 
     let view = guest.view();
@@ -196,7 +245,10 @@ fn iteration_reads_little_endian_elements_once_checked() {
     assert_eq!(iter.next(), None);
     assert_eq!(iter.next_back(), None);
     assert_eq!(view.load_vec(s).unwrap(), [1, 0x0102_0304, u32::MAX, 7]);
-    assert_eq!(view.iter(s).unwrap().rev().collect::<Vec<_>>(), [7, u32::MAX, 0x0102_0304, 1]);
+    assert_eq!(
+        view.iter(s).unwrap().rev().collect::<Vec<_>>(),
+        [7, u32::MAX, 0x0102_0304, 1]
+    );
 
     // Empty slices iterate nothing, even at the very end of memory.
     let empty = GuestSlice::<u64>::new(GuestPtr::new(PAGE), 0);
@@ -214,12 +266,22 @@ fn iteration_reads_little_endian_elements_once_checked() {
 #[test]
 fn iteration_matches_element_loads_for_every_width() {
     let mut guest = one_page();
-    let bytes: Vec<u8> = (0..=255u8).cycle().take(512).map(|b| b.wrapping_mul(31)).collect();
+    let bytes: Vec<u8> = (0..=255u8)
+        .cycle()
+        .take(512)
+        .map(|b| b.wrapping_mul(31))
+        .collect();
     guest.view_mut().write_bytes(0, &bytes).unwrap();
     let view = guest.view();
-    fn check<T: linmem::MemoryValue + PartialEq + std::fmt::Debug>(view: linmem::LinearMemoryView<'_>, addr: u64, len: u64) {
+    fn check<T: linmem::MemoryValue + PartialEq + std::fmt::Debug>(
+        view: linmem::LinearMemoryView<'_>,
+        addr: u64,
+        len: u64,
+    ) {
         let s = GuestSlice::<T>::new(GuestPtr::new(addr), len);
-        let by_index: Vec<T> = (0..len).map(|i| view.load(s.get(i).unwrap()).unwrap()).collect();
+        let by_index: Vec<T> = (0..len)
+            .map(|i| view.load(s.get(i).unwrap()).unwrap())
+            .collect();
         assert_eq!(view.load_vec(s).unwrap(), by_index);
     }
     for addr in [0, 1, 3, 7] {
@@ -253,7 +315,11 @@ fn store_slice_checks_lengths_and_writes_nothing_on_error() {
 fn byte_slices_borrow_without_copying() {
     let mut guest = one_page();
     let buf = GuestSlice::<u8>::from_i32(200, 5);
-    guest.view_mut().slice_mut(buf).unwrap().copy_from_slice(b"bytes");
+    guest
+        .view_mut()
+        .slice_mut(buf)
+        .unwrap()
+        .copy_from_slice(b"bytes");
     assert_eq!(guest.view().slice(buf).unwrap(), b"bytes");
     assert_eq!(guest.view_mut().slice(buf).unwrap(), b"bytes");
     let bad = GuestSlice::<u8>::from_i32(-2, 5);
@@ -264,11 +330,20 @@ fn byte_slices_borrow_without_copying() {
 #[test]
 fn error_messages_carry_the_context() {
     assert_eq!(
-        GuestPtr::<u64>::new(8).add(u64::MAX / 4).unwrap_err().to_string(),
-        format!("pointer arithmetic overflows: address 8 offset by {} bytes", i128::from(u64::MAX / 4) * 8)
+        GuestPtr::<u64>::new(8)
+            .add(u64::MAX / 4)
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "pointer arithmetic overflows: address 8 offset by {} bytes",
+            i128::from(u64::MAX / 4) * 8
+        )
     );
     assert_eq!(
-        GuestSlice::<u8>::new(GuestPtr::new(0), 2).get(2).unwrap_err().to_string(),
+        GuestSlice::<u8>::new(GuestPtr::new(0), 2)
+            .get(2)
+            .unwrap_err()
+            .to_string(),
         "index 2 out of range for a guest slice of 2 elements"
     );
 }

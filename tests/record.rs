@@ -86,7 +86,11 @@ fn padding_is_written_as_zeros_over_garbage() {
     let ptr = GuestPtr::<Outer>::new(64);
     let value = Outer {
         kind: 0xFFFF,
-        header: Header { magic: u32::MAX, qty: u32::MAX, price: f64::from_bits(u64::MAX) },
+        header: Header {
+            magic: u32::MAX,
+            qty: u32::MAX,
+            price: f64::from_bits(u64::MAX),
+        },
         wide: u128::MAX,
     };
     guest.view_mut().store(ptr, value).unwrap();
@@ -95,7 +99,10 @@ fn padding_is_written_as_zeros_over_garbage() {
     // All fields are 0xFF bytes, so the zeros are exactly the padding.
     let zeros: Vec<usize> = (0..48).filter(|&i| raw[i] == 0).collect();
     assert_eq!(zeros, [2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31]);
-    assert!(view.bytes(112, 16).unwrap().iter().all(|&b| b == 0xEE), "nothing written past the record");
+    assert!(
+        view.bytes(112, 16).unwrap().iter().all(|&b| b == 0xEE),
+        "nothing written past the record"
+    );
     let back = view.load(ptr).unwrap();
     assert_eq!(back.kind, value.kind);
     assert_eq!(back.header.price.to_bits(), u64::MAX);
@@ -104,9 +111,16 @@ fn padding_is_written_as_zeros_over_garbage() {
 
 #[test]
 fn awkward_field_names_round_trip() {
-    let a = Awkward { bytes: 7, offsets: 0xDEAD_BEEF, value: 513 };
+    let a = Awkward {
+        bytes: 7,
+        offsets: 0xDEAD_BEEF,
+        value: 513,
+    };
     assert_eq!(Awkward::from_le_bytes(a.to_le_bytes()), a);
-    assert_eq!(a.to_le_bytes(), [7, 0, 0, 0, 0xEF, 0xBE, 0xAD, 0xDE, 1, 2, 0, 0]);
+    assert_eq!(
+        a.to_le_bytes(),
+        [7, 0, 0, 0, 0xEF, 0xBE, 0xAD, 0xDE, 1, 2, 0, 0]
+    );
 }
 
 #[test]
@@ -122,9 +136,21 @@ fn the_guest_reads_what_the_host_wrote() {
     .unwrap();
     let headers = GuestSlice::<Header>::new(GuestPtr::new(1024), 3);
     let values = [
-        Header { magic: 1, qty: 2, price: 1.25 },
-        Header { magic: 2, qty: 10, price: 0.5 },
-        Header { magic: 3, qty: 0, price: 99.0 },
+        Header {
+            magic: 1,
+            qty: 2,
+            price: 1.25,
+        },
+        Header {
+            magic: 2,
+            qty: 10,
+            price: 0.5,
+        },
+        Header {
+            magic: 3,
+            qty: 0,
+            price: 99.0,
+        },
     ];
     guest.view_mut().store_slice(headers, &values).unwrap();
     for (i, header) in values.iter().enumerate() {

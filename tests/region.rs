@@ -13,7 +13,15 @@ fn one_page() -> Guest {
 #[test]
 fn allocations_bump_and_align() {
     let mut region = HostRegion::new(16, 1024).unwrap();
-    assert_eq!((region.start(), region.end(), region.used(), region.remaining()), (16, 1024, 0, 1008));
+    assert_eq!(
+        (
+            region.start(),
+            region.end(),
+            region.used(),
+            region.remaining()
+        ),
+        (16, 1024, 0, 1008)
+    );
     let a = region.alloc(3, 1).unwrap();
     assert_eq!((a.addr(), a.len()), (16, 3));
     let b = region.alloc(8, 8).unwrap();
@@ -23,7 +31,12 @@ fn allocations_bump_and_align() {
     let d = region.alloc(0, 16).unwrap();
     assert_eq!((d.addr(), d.len()), (48, 0));
     assert_eq!(region.used(), 32);
-    assert!(region.contains(16) && region.contains(1023) && !region.contains(1024) && !region.contains(15));
+    assert!(
+        region.contains(16)
+            && region.contains(1023)
+            && !region.contains(1024)
+            && !region.contains(15)
+    );
     region.reset();
     assert_eq!((region.used(), region.alloc(4, 4).unwrap().addr()), (0, 16));
 }
@@ -34,7 +47,13 @@ fn a_full_region_is_an_error_and_unchanged() {
     region.alloc(30, 1).unwrap();
     let before = region.clone();
     match region.alloc(4, 4) {
-        Err(Error::RegionFull { start: 100, end: 132, next: 130, size: 4, align: 4 }) => {}
+        Err(Error::RegionFull {
+            start: 100,
+            end: 132,
+            next: 130,
+            size: 4,
+            align: 4,
+        }) => {}
         other => panic!("expected RegionFull, got {other:?}"),
     }
     assert_eq!(region, before);
@@ -49,14 +68,28 @@ fn a_full_region_is_an_error_and_unchanged() {
 #[test]
 fn overflowing_requests_are_errors_not_panics() {
     let mut region = HostRegion::new(u64::MAX - 10, u64::MAX).unwrap();
-    assert!(matches!(region.alloc(u64::MAX, 1), Err(Error::RegionFull { .. })));
-    assert!(matches!(region.alloc(1, 1 << 63), Err(Error::RegionFull { .. })));
+    assert!(matches!(
+        region.alloc(u64::MAX, 1),
+        Err(Error::RegionFull { .. })
+    ));
+    assert!(matches!(
+        region.alloc(1, 1 << 63),
+        Err(Error::RegionFull { .. })
+    ));
     assert_eq!(region.alloc(10, 1).unwrap().addr(), u64::MAX - 10);
-    assert!(matches!(region.alloc(0, 2), Err(Error::RegionFull { .. })), "rounding up u64::MAX overflows");
+    assert!(
+        matches!(region.alloc(0, 2), Err(Error::RegionFull { .. })),
+        "rounding up u64::MAX overflows"
+    );
     for align in [0, 3, 12, u64::MAX] {
-        assert!(matches!(region.alloc(1, align), Err(Error::InvalidLayout { size: 1, align: a }) if a == align));
+        assert!(
+            matches!(region.alloc(1, align), Err(Error::InvalidLayout { size: 1, align: a }) if a == align)
+        );
     }
-    assert!(matches!(HostRegion::new(10, 9), Err(Error::InvalidRegion { start: 10, end: 9 })));
+    assert!(matches!(
+        HostRegion::new(10, 9),
+        Err(Error::InvalidRegion { start: 10, end: 9 })
+    ));
     assert_eq!(HostRegion::new(7, 7).unwrap().remaining(), 0);
 }
 
@@ -69,7 +102,10 @@ fn writes_go_through_the_view_and_are_checked() {
     let bytes = region.alloc_bytes(&mut view, &[9, 8, 7]).unwrap();
     let number = region.alloc_value(&mut view, 0x1122_3344u32).unwrap();
     let floats = region.alloc_slice(&mut view, &[0.5f64, 2.0]).unwrap();
-    assert_eq!((text.addr(), bytes.addr(), number.addr(), floats.addr()), (16, 21, 24, 32));
+    assert_eq!(
+        (text.addr(), bytes.addr(), number.addr(), floats.addr()),
+        (16, 21, 24, 32)
+    );
     assert_eq!(view.str(text.addr(), text.len()).unwrap(), "hello");
     assert_eq!(view.slice(bytes).unwrap(), &[9, 8, 7]);
     assert_eq!(view.load(number).unwrap(), 0x1122_3344);
@@ -83,16 +119,21 @@ fn a_region_beyond_the_memory_fails_the_write_and_stays_unchanged() {
     let mut region = HostRegion::new(PAGE - 4, PAGE + 100).unwrap();
     let mut view = guest.view_mut();
     match region.alloc_bytes(&mut view, b"too long") {
-        Err(Error::OutOfBounds { addr, len: 8, size }) => assert_eq!((addr, size), (PAGE - 4, PAGE)),
+        Err(Error::OutOfBounds { addr, len: 8, size }) => {
+            assert_eq!((addr, size), (PAGE - 4, PAGE))
+        }
         other => panic!("expected OutOfBounds, got {other:?}"),
     }
     assert_eq!(region.used(), 0, "a failed write allocates nothing");
     assert!(view.bytes(PAGE - 4, 4).unwrap().iter().all(|&b| b == 0));
     assert!(region.alloc_slice(&mut view, &[1u64]).is_err());
-    assert_eq!(region.alloc_str(&mut view, "fits").unwrap().addr(), PAGE - 4);
+    assert_eq!(
+        region.alloc_str(&mut view, "fits").unwrap().addr(),
+        PAGE - 4
+    );
     assert!(matches!(
         region.alloc_slice(&mut view, &[0u64; 0][..]),
-        Ok(s) if s.len() == 0 && s.addr() == PAGE
+        Ok(s) if s.is_empty() && s.addr() == PAGE
     ));
 }
 
@@ -100,8 +141,13 @@ fn a_region_beyond_the_memory_fails_the_write_and_stays_unchanged() {
 fn zero_sized_elements_take_no_room() {
     let mut guest = one_page();
     let mut region = HostRegion::new(0, 64).unwrap();
-    let zst = region.alloc_slice(&mut guest.view_mut(), &[[0u8; 0]; 5]).unwrap();
-    assert_eq!((zst.len(), zst.byte_len().unwrap(), region.used()), (5, 0, 0));
+    let zst = region
+        .alloc_slice(&mut guest.view_mut(), &[[0u8; 0]; 5])
+        .unwrap();
+    assert_eq!(
+        (zst.len(), zst.byte_len().unwrap(), region.used()),
+        (5, 0, 0)
+    );
 }
 
 #[test]
@@ -114,6 +160,12 @@ fn a_region_over_pages_the_host_grew() {
     assert_eq!(ptr.addr(), PAGE);
     assert_eq!(guest.view().load(ptr).unwrap(), u64::MAX);
     // The memory's maximum is 2 pages: growing again fails and no region is made.
-    assert!(matches!(HostRegion::grow(&mut guest, 1), Err(Error::GrowPastMaximum { .. })));
-    assert!(matches!(region.alloc(PAGE, 1), Err(Error::RegionFull { .. })));
+    assert!(matches!(
+        HostRegion::grow(&mut guest, 1),
+        Err(Error::GrowPastMaximum { .. })
+    ));
+    assert!(matches!(
+        region.alloc(PAGE, 1),
+        Err(Error::RegionFull { .. })
+    ));
 }

@@ -10,19 +10,41 @@ fn one_page() -> Guest {
     Guest::new(r#"(module (memory (export "memory") 1))"#).unwrap()
 }
 
-fn assert_out_of_bounds<T: std::fmt::Debug>(result: linmem::Result<T>, addr: u64, len: u64, size: u64) {
+fn assert_out_of_bounds<T: std::fmt::Debug>(
+    result: linmem::Result<T>,
+    addr: u64,
+    len: u64,
+    size: u64,
+) {
     match result {
-        Err(Error::OutOfBounds { addr: a, len: l, size: s }) => {
+        Err(Error::OutOfBounds {
+            addr: a,
+            len: l,
+            size: s,
+        }) => {
             assert_eq!((a, l, s), (addr, len, size), "wrong context in the error")
         }
         other => panic!("expected OutOfBounds {{ {addr}, {len}, {size} }}, got {other:?}"),
     }
 }
 
-fn assert_invalid_utf16<T: std::fmt::Debug>(result: linmem::Result<T>, addr: u64, len: u64, valid_up_to: u64) {
+fn assert_invalid_utf16<T: std::fmt::Debug>(
+    result: linmem::Result<T>,
+    addr: u64,
+    len: u64,
+    valid_up_to: u64,
+) {
     match result {
-        Err(Error::InvalidUtf16 { addr: a, len: l, valid_up_to: v }) => {
-            assert_eq!((a, l, v), (addr, len, valid_up_to), "wrong context in the error")
+        Err(Error::InvalidUtf16 {
+            addr: a,
+            len: l,
+            valid_up_to: v,
+        }) => {
+            assert_eq!(
+                (a, l, v),
+                (addr, len, valid_up_to),
+                "wrong context in the error"
+            )
         }
         other => panic!("expected InvalidUtf16 {{ {addr}, {len}, {valid_up_to} }}, got {other:?}"),
     }
@@ -48,8 +70,20 @@ fn c_strings_without_a_nul_within_the_maximum_are_errors() {
     let mut guest = one_page();
     guest.view_mut().write_bytes(100, b"abc\0").unwrap();
     let view = guest.view();
-    assert!(matches!(view.c_str(100, 3), Err(Error::MissingNul { addr: 100, max_len: 3 })));
-    assert!(matches!(view.c_bytes(100, 0), Err(Error::MissingNul { addr: 100, max_len: 0 })));
+    assert!(matches!(
+        view.c_str(100, 3),
+        Err(Error::MissingNul {
+            addr: 100,
+            max_len: 3
+        })
+    ));
+    assert!(matches!(
+        view.c_bytes(100, 0),
+        Err(Error::MissingNul {
+            addr: 100,
+            max_len: 0
+        })
+    ));
     assert_eq!(
         view.c_str(100, 2).unwrap_err().to_string(),
         "no NUL byte in the 2 bytes at address 100"
@@ -64,7 +98,10 @@ fn a_nul_less_c_string_at_the_end_of_memory_is_out_of_bounds() {
     assert_out_of_bounds(view.c_str(PAGE - 10, 100), PAGE - 10, 100, PAGE);
     assert_out_of_bounds(view.c_bytes(PAGE - 10, u64::MAX), PAGE - 10, u64::MAX, PAGE);
     // Exactly the bytes up to the end, no NUL: the maximum is reached in bounds.
-    assert!(matches!(view.c_bytes(PAGE - 10, 10), Err(Error::MissingNul { max_len: 10, .. })));
+    assert!(matches!(
+        view.c_bytes(PAGE - 10, 10),
+        Err(Error::MissingNul { max_len: 10, .. })
+    ));
     // Starting at or past the end.
     assert_out_of_bounds(view.c_str(PAGE, 1), PAGE, 1, PAGE);
     assert_out_of_bounds(view.c_str(u64::MAX, 16), u64::MAX, 16, PAGE);
@@ -77,26 +114,54 @@ fn a_nul_less_c_string_at_the_end_of_memory_is_out_of_bounds() {
 #[test]
 fn c_strings_must_be_utf8_before_the_nul() {
     let mut guest = one_page();
-    guest.view_mut().write_bytes(10, &[b'o', b'k', 0xC3, b'!', 0]).unwrap();
+    guest
+        .view_mut()
+        .write_bytes(10, &[b'o', b'k', 0xC3, b'!', 0])
+        .unwrap();
     match guest.view().c_str(10, 64) {
-        Err(Error::InvalidUtf8 { addr: 10, len: 4, valid_up_to: 12, .. }) => {}
+        Err(Error::InvalidUtf8 {
+            addr: 10,
+            len: 4,
+            valid_up_to: 12,
+            ..
+        }) => {}
         other => panic!("expected InvalidUtf8 at 12, got {other:?}"),
     }
     // The bytes themselves are still reachable.
-    assert_eq!(guest.view().c_bytes(10, 64).unwrap(), &[b'o', b'k', 0xC3, b'!']);
+    assert_eq!(
+        guest.view().c_bytes(10, 64).unwrap(),
+        &[b'o', b'k', 0xC3, b'!']
+    );
 }
 
 #[test]
 fn utf16_round_trips_through_the_writer() {
     let mut guest = one_page();
-    for (addr, text) in [(0, ""), (1, "plain ascii"), (77, "ünïcödé"), (200, "🦀 crabs 𝄞 and ❤")] {
+    for (addr, text) in [
+        (0, ""),
+        (1, "plain ascii"),
+        (77, "ünïcödé"),
+        (200, "🦀 crabs 𝄞 and ❤"),
+    ] {
         let written = guest.view_mut().write_utf16(addr, text).unwrap();
         assert_eq!(written.ptr(), GuestPtr::new(addr));
         assert_eq!(written.len(), text.encode_utf16().count() as u64);
         let units: Vec<u16> = guest.view().load_vec(written).unwrap();
         assert_eq!(units, text.encode_utf16().collect::<Vec<_>>());
-        assert_eq!(guest.view().utf16_string(addr, written.byte_len().unwrap()).unwrap(), text);
-        assert_eq!(guest.view_mut().utf16_string(addr, written.byte_len().unwrap()).unwrap(), text);
+        assert_eq!(
+            guest
+                .view()
+                .utf16_string(addr, written.byte_len().unwrap())
+                .unwrap(),
+            text
+        );
+        assert_eq!(
+            guest
+                .view_mut()
+                .utf16_string(addr, written.byte_len().unwrap())
+                .unwrap(),
+            text
+        );
     }
 }
 
@@ -155,10 +220,16 @@ fn assemblyscript_strings_read_their_length_from_the_header() {
     put_as_string(&mut guest, 200, "~lib/array.ts");
     put_as_string(&mut guest, 300, "");
     let view = guest.view();
-    assert_eq!(view.assemblyscript_string(64).unwrap(), "index out of range");
+    assert_eq!(
+        view.assemblyscript_string(64).unwrap(),
+        "index out of range"
+    );
     assert_eq!(view.assemblyscript_string(200).unwrap(), "~lib/array.ts");
     assert_eq!(view.assemblyscript_string(300).unwrap(), "");
-    assert_eq!(guest.view_mut().assemblyscript_string(64).unwrap(), "index out of range");
+    assert_eq!(
+        guest.view_mut().assemblyscript_string(64).unwrap(),
+        "index out of range"
+    );
 }
 
 #[test]
@@ -176,10 +247,20 @@ fn bad_assemblyscript_strings_are_errors() {
     assert_out_of_bounds(guest.view().assemblyscript_string(wild), wild - 4, 4, PAGE);
     // A length that runs past the end of memory.
     guest.view_mut().write(PAGE - 12, 1000u32).unwrap();
-    assert_out_of_bounds(guest.view().assemblyscript_string(PAGE - 8), PAGE - 8, 1000, PAGE);
+    assert_out_of_bounds(
+        guest.view().assemblyscript_string(PAGE - 8),
+        PAGE - 8,
+        1000,
+        PAGE,
+    );
     // A length of u32::MAX.
     guest.view_mut().write(16, u32::MAX).unwrap();
-    assert_out_of_bounds(guest.view().assemblyscript_string(20), 20, u64::from(u32::MAX), PAGE);
+    assert_out_of_bounds(
+        guest.view().assemblyscript_string(20),
+        20,
+        u64::from(u32::MAX),
+        PAGE,
+    );
     // An odd length and a lone surrogate.
     guest.view_mut().write(96, 3u32).unwrap();
     assert_invalid_utf16(guest.view().assemblyscript_string(100), 100, 3, 102);
@@ -193,11 +274,31 @@ fn write_str_returns_the_slice_and_checks_bounds() {
     let mut guest = one_page();
     let slice = guest.view_mut().write_str(PAGE - 6, "héllo").unwrap();
     assert_eq!((slice.addr(), slice.len()), (PAGE - 6, 6));
-    assert_eq!(guest.view().str(slice.addr(), slice.len()).unwrap(), "héllo");
-    assert_eq!(std::str::from_utf8(guest.view().slice(slice).unwrap()).unwrap(), "héllo");
-    assert_out_of_bounds(guest.view_mut().write_str(PAGE - 5, "héllo"), PAGE - 5, 6, PAGE);
-    assert_out_of_bounds(guest.view_mut().write_utf16(PAGE - 3, "ab"), PAGE - 3, 4, PAGE);
-    assert_eq!(guest.view().bytes(PAGE - 6, 6).unwrap(), "héllo".as_bytes(), "failed writes wrote nothing");
+    assert_eq!(
+        guest.view().str(slice.addr(), slice.len()).unwrap(),
+        "héllo"
+    );
+    assert_eq!(
+        std::str::from_utf8(guest.view().slice(slice).unwrap()).unwrap(),
+        "héllo"
+    );
+    assert_out_of_bounds(
+        guest.view_mut().write_str(PAGE - 5, "héllo"),
+        PAGE - 5,
+        6,
+        PAGE,
+    );
+    assert_out_of_bounds(
+        guest.view_mut().write_utf16(PAGE - 3, "ab"),
+        PAGE - 3,
+        4,
+        PAGE,
+    );
+    assert_eq!(
+        guest.view().bytes(PAGE - 6, 6).unwrap(),
+        "héllo".as_bytes(),
+        "failed writes wrote nothing"
+    );
 }
 
 #[test]
