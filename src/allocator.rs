@@ -266,6 +266,9 @@ impl Allocator {
         size: u64,
         align: u64,
     ) -> Result<()> {
+        if let Funcs::CanonicalAbi { .. } = self.funcs {
+            return Ok(());
+        }
         let kind = self.kind();
         let missing = || Error::MissingExport {
             name: Box::from(kind.free_export().unwrap_or_default()),

@@ -9,6 +9,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
+use core::slice::ChunksExact;
 
 /// A `usize` as `u64` (lossless on every target wasmi supports).
 pub(crate) fn to_u64(len: usize) -> u64 {
@@ -410,31 +411,58 @@ impl<T> fmt::Debug for GuestSlice<T> {
 /// The whole range was checked when the iterator was made; each step only
 /// decodes the next little-endian element, and cannot fail.
 pub struct GuestIter<'a, T> {
-    bytes: &'a [u8],
-    remaining: usize,
+    /// The elements' bytes, in chunks of `max(size_of::<T>(), 1)` bytes.
+    chunks: ChunksExact<'a, u8>,
+    /// The number of elements left when `T` takes no bytes (unused otherwise).
+    zero_sized: usize,
     marker: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for GuestIter<'_, T> {
     fn clone(&self) -> Self {
         Self {
-            bytes: self.bytes,
-            remaining: self.remaining,
+            chunks: self.chunks.clone(),
+            zero_sized: self.zero_sized,
             marker: PhantomData,
         }
     }
 }
 
-impl<T> fmt::Debug for GuestIter<'_, T> {
+impl<T: MemoryValue> fmt::Debug for GuestIter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GuestIter")
-            .field("remaining", &self.remaining)
+            .field("remaining", &self.remaining())
             .finish_non_exhaustive()
     }
 }
 
-/// Decodes a `T` from the first `size_of::<T>()` bytes of `chunk`, which
-/// the callers have checked to be at least that long.
+impl<T: MemoryValue> GuestIter<'_, T> {
+    /// `true` for element types that take no bytes (e.g. `[u8; 0]`); a
+    /// constant after monomorphization.
+    #[inline]
+    fn is_zero_sized() -> bool {
+        size_of_value::<T>() == 0
+    }
+
+    /// The number of elements left.
+    #[inline]
+    fn remaining(&self) -> usize {
+        if Self::is_zero_sized() {
+            self.zero_sized
+        } else {
+            self.chunks.len()
+        }
+    }
+
+    /// The next zero-sized element, counted down.
+    #[inline]
+    fn next_zero_sized(&mut self) -> Option<T> {
+        self.zero_sized = self.zero_sized.checked_sub(1)?;
+        Some(T::from_le_bytes(T::Bytes::ZERO))
+    }
+}
+
+/// Decodes a `T` from a chunk of exactly `size_of::<T>()` bytes.
 #[inline]
 fn decode<T: MemoryValue>(chunk: &[u8]) -> T {
     let mut bytes = T::Bytes::ZERO;
@@ -450,32 +478,39 @@ impl<T: MemoryValue> Iterator for GuestIter<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        if self.remaining == 0 {
-            return None;
+        if Self::is_zero_sized() {
+            return self.next_zero_sized();
         }
-        self.remaining -= 1;
-        let (head, tail) = self.bytes.split_at_checked(size_of_value::<T>())?;
-        self.bytes = tail;
-        Some(decode(head))
+        self.chunks.next().map(decode)
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
+        let remaining = self.remaining();
+        (remaining, Some(remaining))
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, T) -> B>(self, init: B, mut f: F) -> B {
+        if Self::is_zero_sized() {
+            let mut iter = self;
+            let mut acc = init;
+            while let Some(value) = iter.next_zero_sized() {
+                acc = f(acc, value);
+            }
+            return acc;
+        }
+        self.chunks.fold(init, |acc, chunk| f(acc, decode(chunk)))
     }
 }
 
 impl<T: MemoryValue> DoubleEndedIterator for GuestIter<'_, T> {
     #[inline]
     fn next_back(&mut self) -> Option<T> {
-        if self.remaining == 0 {
-            return None;
+        if Self::is_zero_sized() {
+            return self.next_zero_sized();
         }
-        self.remaining -= 1;
-        let mid = self.bytes.len().checked_sub(size_of_value::<T>())?;
-        let (head, tail) = self.bytes.split_at_checked(mid)?;
-        self.bytes = head;
-        Some(decode(tail))
+        self.chunks.next_back().map(decode)
     }
 }
 
@@ -519,15 +554,17 @@ impl<'a> LinearMemoryView<'a> {
     pub fn iter<T: MemoryValue>(&self, slice: GuestSlice<T>) -> Result<GuestIter<'a, T>> {
         let (addr, byte_len) = slice.byte_range()?;
         let bytes = self.bytes(addr, byte_len)?;
-        let remaining = match size_of_value::<T>() {
+        let size = size_of_value::<T>();
+        let zero_sized = if size == 0 {
             // Zero-sized elements take no memory; only the count matters.
-            0 => usize::try_from(slice.len())
-                .map_err(|_| Error::out_of_bounds(addr, slice.len(), self.len()))?,
-            size => bytes.len() / size,
+            usize::try_from(slice.len())
+                .map_err(|_| Error::out_of_bounds(addr, slice.len(), self.len()))?
+        } else {
+            0
         };
         Ok(GuestIter {
-            bytes,
-            remaining,
+            chunks: bytes.chunks_exact(size.max(1)),
+            zero_sized,
             marker: PhantomData,
         })
     }

@@ -251,6 +251,15 @@ fn canonical_abi_realloc_allocates_grows_and_has_no_free() {
     let words = allocator.alloc_slice(&mut guest, &[u64::MAX, 1]).unwrap();
     assert_eq!(words.addr() % 8, 0);
     assert_eq!(get(&mut guest, "last_align"), 8);
+    // Freeing is the callee's business in the canonical ABI: no call, no error,
+    // even for an address a 32-bit guest could not take.
+    let high = GuestSlice::<u8>::new(GuestPtr::new(1 << 40), 1);
+    allocator.free(&mut guest, high).unwrap();
+    assert_eq!(
+        get(&mut guest, "last_align"),
+        8,
+        "cabi_realloc was not called"
+    );
     // A zero-sized allocation gets the alignment back, a valid empty slice.
     let empty = allocator.alloc_bytes(&mut guest, &[]).unwrap();
     assert_eq!((empty.addr(), empty.len()), (1, 0));
