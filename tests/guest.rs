@@ -1,4 +1,5 @@
 //! The reference scenario, calls, traps, grow and the instantiation errors.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, Module, TrapCode};
 
@@ -322,8 +323,7 @@ fn another_memory_export_name_can_be_chosen() {
 fn escape_hatches_reach_wasmi() {
     let mut guest = Module::linear_memory()
         .unwrap()
-        .guest()
-        .data(7u32)
+        .guest_with(7u32)
         .instantiate()
         .unwrap();
     *guest.data_mut() += 1;
