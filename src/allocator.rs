@@ -3,7 +3,8 @@
 
 use crate::error::{AllocationFault, Error, Result};
 use crate::func::GuestFunc;
-use crate::guest::Guest;
+use crate::guest::{Guest, GuestInstance};
+use crate::memory::GuestMemory;
 use crate::ptr::{GuestPtr, GuestSlice, to_guest_i32, to_u64};
 use crate::record::RecordField;
 use alloc::boxed::Box;
@@ -133,10 +134,13 @@ enum Funcs {
 #[derive(Debug, Clone)]
 pub struct Allocator {
     funcs: Funcs,
+    memory: GuestMemory,
 }
 
 impl Allocator {
-    /// Resolves the exports of convention `kind` in `guest`, once.
+    /// Resolves the exports of convention `kind` in `guest`, once; the
+    /// allocator works in the guest's default memory (the one
+    /// [`Guest::view`] shows).
     ///
     /// # Errors
     ///
@@ -145,29 +149,47 @@ impl Allocator {
     /// [`Error::SignatureMismatch`] if it or the freeing export (when
     /// present) does not have the convention's signature.
     pub fn new<D>(guest: &Guest<D>, kind: AllocatorKind) -> Result<Self> {
+        Self::new_in(guest, guest.main_instance(), guest.default_memory(), kind)
+    }
+
+    /// Resolves the exports of convention `kind` in `instance` (the main one
+    /// or one from [`Guest::add_instance`]), for an allocator that works in
+    /// `memory` (another exported memory, or the memory of that instance).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `instance` belongs to another guest; then
+    /// those of [`Allocator::new`].
+    pub fn new_in<D>(
+        guest: &Guest<D>,
+        instance: GuestInstance,
+        memory: GuestMemory,
+        kind: AllocatorKind,
+    ) -> Result<Self> {
         let funcs = match kind {
             AllocatorKind::AllocDealloc => Funcs::AllocDealloc {
-                alloc: guest.func("alloc")?,
-                dealloc: optional_func(guest, "dealloc")?,
+                alloc: guest.func_in(instance, "alloc")?,
+                dealloc: optional_func(guest, instance, "dealloc")?,
             },
             AllocatorKind::MallocFree => Funcs::MallocFree {
-                malloc: guest.func("malloc")?,
-                free: optional_func(guest, "free")?,
+                malloc: guest.func_in(instance, "malloc")?,
+                free: optional_func(guest, instance, "free")?,
             },
             AllocatorKind::WasmBindgen => Funcs::WasmBindgen {
-                malloc: guest.func("__wbindgen_malloc")?,
-                free: optional_func(guest, "__wbindgen_free")?,
+                malloc: guest.func_in(instance, "__wbindgen_malloc")?,
+                free: optional_func(guest, instance, "__wbindgen_free")?,
             },
             AllocatorKind::CanonicalAbi => Funcs::CanonicalAbi {
-                realloc: guest.func("cabi_realloc")?,
+                realloc: guest.func_in(instance, "cabi_realloc")?,
             },
         };
-        Ok(Self { funcs })
+        Ok(Self { funcs, memory })
     }
 
     /// Finds the guest's allocator: the first of `cabi_realloc`,
     /// `__wbindgen_malloc`, `alloc` and `malloc` it exports, with the
-    /// matching free function.
+    /// matching free function. The allocator works in the guest's default
+    /// memory.
     ///
     /// # Errors
     ///
@@ -175,8 +197,22 @@ impl Allocator {
     /// of them; otherwise the errors of [`Allocator::new`] for the first
     /// one found (a wrong signature is reported, not skipped).
     pub fn detect<D>(guest: &Guest<D>) -> Result<Self> {
+        Self::detect_in(guest, guest.main_instance(), guest.default_memory())
+    }
+
+    /// Finds the allocator exported by `instance`, working in `memory`; see
+    /// [`detect`](Self::detect) and [`new_in`](Self::new_in).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`detect`](Self::detect) and [`new_in`](Self::new_in).
+    pub fn detect_in<D>(
+        guest: &Guest<D>,
+        instance: GuestInstance,
+        memory: GuestMemory,
+    ) -> Result<Self> {
         for kind in DETECTION_ORDER {
-            match Self::new(guest, kind) {
+            match Self::new_in(guest, instance, memory, kind) {
                 Err(Error::MissingExport { .. }) => {}
                 found => return found,
             }
@@ -185,6 +221,12 @@ impl Allocator {
             name: Box::from("cabi_realloc, __wbindgen_malloc, alloc or malloc"),
             expected: "allocator function",
         })
+    }
+
+    /// The memory the allocator's pointers point into.
+    #[must_use]
+    pub fn memory(&self) -> GuestMemory {
+        self.memory
     }
 
     /// The convention of the guest's exports.
@@ -239,7 +281,7 @@ impl Allocator {
             return Err(fault(AllocationFault::Misaligned));
         }
         // The allocator may have grown the memory: look at it as it is now.
-        let view = guest.view();
+        let view = guest.view_of(self.memory)?;
         if view.bytes(addr, size).is_err() {
             return Err(fault(AllocationFault::OutOfBounds {
                 memory_size: view.len(),
@@ -297,7 +339,10 @@ impl Allocator {
     /// Those of [`alloc`](Self::alloc).
     pub fn alloc_bytes<D>(&self, guest: &mut Guest<D>, data: &[u8]) -> Result<GuestSlice<u8>> {
         let slice = self.alloc(guest, to_u64(data.len()), 1)?;
-        guest.view_mut().slice_mut(slice)?.copy_from_slice(data);
+        guest
+            .view_mut_of(self.memory)?
+            .slice_mut(slice)?
+            .copy_from_slice(data);
         Ok(slice)
     }
 
@@ -347,7 +392,7 @@ impl Allocator {
         let size = GuestSlice::<T>::new(GuestPtr::new(0), count).byte_len()?;
         let bytes = self.alloc(guest, size, to_u64(T::ALIGN))?;
         let slice = GuestSlice::new(bytes.ptr().cast(), count);
-        guest.view_mut().store_slice(slice, values)?;
+        guest.view_mut_of(self.memory)?.store_slice(slice, values)?;
         Ok(slice)
     }
 
@@ -376,7 +421,7 @@ impl Allocator {
     /// [`Error::OutOfBounds`] if the range leaves the memory (nothing is
     /// freed then); the errors of [`free`](Self::free).
     pub fn take_bytes<D>(&self, guest: &mut Guest<D>, slice: GuestSlice<u8>) -> Result<Vec<u8>> {
-        let bytes = guest.view().slice(slice)?.to_vec();
+        let bytes = guest.view_of(self.memory)?.slice(slice)?.to_vec();
         self.free(guest, slice)?;
         Ok(bytes)
     }
@@ -416,19 +461,23 @@ impl Allocator {
         guest: &mut Guest<D>,
         slice: GuestSlice<T>,
     ) -> Result<Vec<T>> {
-        let values = guest.view().load_vec(slice)?;
+        let values = guest.view_of(self.memory)?.load_vec(slice)?;
         self.free(guest, slice)?;
         Ok(values)
     }
 }
 
 /// The handle to the export `name` if the guest has one of that name.
-fn optional_func<D, P, R>(guest: &Guest<D>, name: &str) -> Result<Option<GuestFunc<P, R>>>
+fn optional_func<D, P, R>(
+    guest: &Guest<D>,
+    instance: GuestInstance,
+    name: &str,
+) -> Result<Option<GuestFunc<P, R>>>
 where
     P: wasmi::WasmParams,
     R: wasmi::WasmResults,
 {
-    match guest.func(name) {
+    match guest.func_in(instance, name) {
         Ok(func) => Ok(Some(func)),
         Err(Error::MissingExport { .. }) => Ok(None),
         Err(err) => Err(err),

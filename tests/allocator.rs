@@ -499,3 +499,52 @@ fn invalid_requests_and_trapping_or_foreign_allocators() {
         Err(Error::ForeignHandle { .. })
     ));
 }
+
+#[test]
+fn an_allocator_in_another_memory_checks_and_writes_that_memory() {
+    // A multi-memory guest whose allocator hands out addresses in "heap".
+    let mut guest = Guest::new(
+        r#"(module
+            (memory (export "memory") 1)
+            (memory $heap (export "heap") 2)
+            (global $next (mut i32) (i32.const 70000))
+            (func (export "alloc") (param $size i32) (result i32)
+                (global.get $next)
+                (global.set $next (i32.add (global.get $next) (local.get $size))))
+            (func (export "heap_byte") (param i32) (result i32) (i32.load8_u $heap (local.get 0))))"#,
+    )
+    .unwrap();
+    let heap = guest.memory_export("heap").unwrap();
+    // With the default memory (one page), 70 000 is out of bounds.
+    let wrong = Allocator::detect(&guest).unwrap();
+    assert_bad_allocation(
+        wrong.alloc_bytes(&mut guest, b"x"),
+        "alloc",
+        70_000,
+        1,
+        1,
+        AllocationFault::OutOfBounds { memory_size: PAGE },
+    );
+    let allocator = Allocator::detect_in(&guest, guest.main_instance(), heap).unwrap();
+    let slice = allocator.alloc_bytes(&mut guest, &[42, 43]).unwrap();
+    assert_eq!(slice.addr(), 70_001);
+    assert_eq!(guest.call::<i32, i32>("heap_byte", 70_002).unwrap(), 43);
+    assert_eq!(guest.view_of(heap).unwrap().slice(slice).unwrap(), &[42, 43]);
+    assert!(guest.view().as_slice().iter().all(|&b| b == 0), "the default memory is untouched");
+}
+
+#[test]
+fn an_allocator_in_a_second_instance() {
+    let main = linmem::Module::new(r#"(module (memory (export "memory") 1))"#).unwrap();
+    let plain = linmem::Module::with_engine(main.engine(), PLAIN).unwrap();
+    let mut guest = main.instantiate().unwrap();
+    let second = guest.add_instance(&plain).unwrap();
+    let memory = guest.memory_export_in(second, "memory").unwrap();
+    let allocator = Allocator::new_in(&guest, second, memory, AllocatorKind::AllocDealloc).unwrap();
+    let slice = allocator.alloc_str(&mut guest, "second").unwrap();
+    let sum = guest.func_in::<(i32, i32), i32>(second, "sum").unwrap();
+    let (ptr, len) = slice.to_i32_pair().unwrap();
+    assert_eq!(sum.call(&mut guest, (ptr, len)).unwrap(), "second".bytes().map(i32::from).sum::<i32>());
+    assert!(guest.view().as_slice().iter().all(|&b| b == 0), "the main memory is untouched");
+    assert_eq!(guest.view_of(allocator.memory()).unwrap().slice(slice).unwrap(), b"second");
+}
