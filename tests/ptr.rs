@@ -347,3 +347,53 @@ fn error_messages_carry_the_context() {
         "index 2 out of range for a guest slice of 2 elements"
     );
 }
+
+#[test]
+fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
+    use linmem::HostContext;
+    let module = linmem::Module::new(
+        r#"(module
+            (import "env" "sum_u32" (func $sum (param i32 i32) (result i32)))
+            (import "env" "log" (func $log (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 64) "\01\00\00\00\02\00\00\00\03\00\00\00")
+            (data (i32.const 100) "from the guest")
+            (func (export "sum") (param i32 i32) (result i32) (call $sum (local.get 0) (local.get 1)))
+            (func (export "log") (param i32 i32) (call $log (local.get 0) (local.get 1))))"#,
+    )
+    .unwrap();
+    let mut guest = module
+        .guest_with(Vec::<String>::new())
+        .func("env", "sum_u32", |cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
+            let slice = GuestSlice::<u32>::from_i32(ptr, len);
+            Ok(cx.view()?.iter(slice)?.fold(0u32, u32::wrapping_add))
+        })
+        .unwrap()
+        .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
+            let slice = GuestSlice::<u8>::from_i32(ptr, len);
+            let line = cx.view()?.str(slice.addr(), slice.len())?.to_owned();
+            cx.data_mut().push(line);
+            Ok(())
+        })
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    assert_eq!(guest.call::<(i32, i32), i32>("sum", (64, 3)).unwrap(), 6);
+    guest.call::<(i32, i32), ()>("log", (100, 14)).unwrap();
+    assert_eq!(guest.data(), &["from the guest"]);
+
+    // Bad pointers from the guest: errors that reach the caller intact.
+    let source = |err: Error| match err {
+        Error::HostFunc { source, .. } => *source,
+        other => panic!("expected HostFunc, got {other:?}"),
+    };
+    let err = guest.call::<(i32, i32), i32>("sum", (-4, 2)).unwrap_err();
+    assert!(matches!(source(err), Error::OutOfBounds { addr: 0xFFFF_FFFC, len: 8, size: PAGE }));
+    let err = guest.call::<(i32, i32), ()>("log", (PAGE as i32 - 2, 10)).unwrap_err();
+    assert!(matches!(source(err), Error::OutOfBounds { len: 10, .. }));
+    // u32::MAX elements of 4 bytes fit a u64 but not the memory.
+    let err = guest.call::<(i32, i32), i32>("sum", (0, -1)).unwrap_err();
+    assert!(matches!(source(err), Error::OutOfBounds { addr: 0, len: 0x3_FFFF_FFFC, .. }));
+    // The guest stays usable.
+    assert_eq!(guest.call::<(i32, i32), i32>("sum", (68, 2)).unwrap(), 5);
+}
