@@ -1,6 +1,7 @@
 //! Guest allocators: the three conventions (and malloc/free) on bump
 //! allocator fixtures, memory growth during allocation, taking buffers back,
 //! and lying allocators (null, out of bounds, misaligned, wrapping).
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{AllocationFault, Allocator, AllocatorKind, Error, Guest, GuestPtr, GuestSlice};
 
@@ -529,8 +530,14 @@ fn an_allocator_in_another_memory_checks_and_writes_that_memory() {
     let slice = allocator.alloc_bytes(&mut guest, &[42, 43]).unwrap();
     assert_eq!(slice.addr(), 70_001);
     assert_eq!(guest.call::<i32, i32>("heap_byte", 70_002).unwrap(), 43);
-    assert_eq!(guest.view_of(heap).unwrap().slice(slice).unwrap(), &[42, 43]);
-    assert!(guest.view().as_slice().iter().all(|&b| b == 0), "the default memory is untouched");
+    assert_eq!(
+        guest.view_of(heap).unwrap().slice(slice).unwrap(),
+        &[42, 43]
+    );
+    assert!(
+        guest.view().as_slice().iter().all(|&b| b == 0),
+        "the default memory is untouched"
+    );
 }
 
 #[test]
@@ -544,7 +551,20 @@ fn an_allocator_in_a_second_instance() {
     let slice = allocator.alloc_str(&mut guest, "second").unwrap();
     let sum = guest.func_in::<(i32, i32), i32>(second, "sum").unwrap();
     let (ptr, len) = slice.to_i32_pair().unwrap();
-    assert_eq!(sum.call(&mut guest, (ptr, len)).unwrap(), "second".bytes().map(i32::from).sum::<i32>());
-    assert!(guest.view().as_slice().iter().all(|&b| b == 0), "the main memory is untouched");
-    assert_eq!(guest.view_of(allocator.memory()).unwrap().slice(slice).unwrap(), b"second");
+    assert_eq!(
+        sum.call(&mut guest, (ptr, len)).unwrap(),
+        "second".bytes().map(i32::from).sum::<i32>()
+    );
+    assert!(
+        guest.view().as_slice().iter().all(|&b| b == 0),
+        "the main memory is untouched"
+    );
+    assert_eq!(
+        guest
+            .view_of(allocator.memory())
+            .unwrap()
+            .slice(slice)
+            .unwrap(),
+        b"second"
+    );
 }

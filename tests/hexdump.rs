@@ -1,5 +1,6 @@
 //! Hex dumps: the exact xxd layout, partial lines, large addresses, and
 //! checked ranges.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest};
 

@@ -1,6 +1,7 @@
 //! Typed guest pointers and slices: conversions from guest values, checked
 //! arithmetic, loads and stores re-checked at every use, iteration, and
 //! every out-of-bounds and overflow edge.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, GuestPtr, GuestSlice};
 
@@ -364,17 +365,25 @@ fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
     .unwrap();
     let mut guest = module
         .guest_with(Vec::<String>::new())
-        .func("env", "sum_u32", |cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
-            let slice = GuestSlice::<u32>::from_i32(ptr, len);
-            Ok(cx.view()?.iter(slice)?.fold(0u32, u32::wrapping_add))
-        })
+        .func(
+            "env",
+            "sum_u32",
+            |cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
+                let slice = GuestSlice::<u32>::from_i32(ptr, len);
+                Ok(cx.view()?.iter(slice)?.fold(0u32, u32::wrapping_add))
+            },
+        )
         .unwrap()
-        .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
-            let slice = GuestSlice::<u8>::from_i32(ptr, len);
-            let line = cx.view()?.str(slice.addr(), slice.len())?.to_owned();
-            cx.data_mut().push(line);
-            Ok(())
-        })
+        .func(
+            "env",
+            "log",
+            |mut cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
+                let slice = GuestSlice::<u8>::from_i32(ptr, len);
+                let line = cx.view()?.str(slice.addr(), slice.len())?.to_owned();
+                cx.data_mut().push(line);
+                Ok(())
+            },
+        )
         .unwrap()
         .instantiate()
         .unwrap();
@@ -388,12 +397,28 @@ fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
         other => panic!("expected HostFunc, got {other:?}"),
     };
     let err = guest.call::<(i32, i32), i32>("sum", (-4, 2)).unwrap_err();
-    assert!(matches!(source(err), Error::OutOfBounds { addr: 0xFFFF_FFFC, len: 8, size: PAGE }));
-    let err = guest.call::<(i32, i32), ()>("log", (PAGE as i32 - 2, 10)).unwrap_err();
+    assert!(matches!(
+        source(err),
+        Error::OutOfBounds {
+            addr: 0xFFFF_FFFC,
+            len: 8,
+            size: PAGE
+        }
+    ));
+    let err = guest
+        .call::<(i32, i32), ()>("log", (PAGE as i32 - 2, 10))
+        .unwrap_err();
     assert!(matches!(source(err), Error::OutOfBounds { len: 10, .. }));
     // u32::MAX elements of 4 bytes fit a u64 but not the memory.
     let err = guest.call::<(i32, i32), i32>("sum", (0, -1)).unwrap_err();
-    assert!(matches!(source(err), Error::OutOfBounds { addr: 0, len: 0x3_FFFF_FFFC, .. }));
+    assert!(matches!(
+        source(err),
+        Error::OutOfBounds {
+            addr: 0,
+            len: 0x3_FFFF_FFFC,
+            ..
+        }
+    ));
     // The guest stays usable.
     assert_eq!(guest.call::<(i32, i32), i32>("sum", (68, 2)).unwrap(), 5);
 }

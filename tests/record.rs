@@ -1,5 +1,6 @@
 //! User records declared with `memory_record!`: C layout, little-endian,
 //! zeroed padding, nesting, and the guest reading what the host wrote.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Guest, GuestPtr, GuestSlice, MemoryValue, RecordField};
 

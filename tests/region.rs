@@ -1,6 +1,7 @@
 //! The reserved host region: bump allocation with alignment, full and
 //! invalid regions, writes through any view, reset, and a region over pages
 //! the host grew.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, GuestPtr, HostRegion};
 

@@ -31,5 +31,10 @@ fn a_guest_moves_to_another_thread_and_back() {
     })
     .join()
     .unwrap();
-    assert_eq!(guest.call::<(), i32>("readWasmMemoryAndReturnIndexOne", ()).unwrap(), 77);
+    assert_eq!(
+        guest
+            .call::<(), i32>("readWasmMemoryAndReturnIndexOne", ())
+            .unwrap(),
+        77
+    );
 }

@@ -1,6 +1,7 @@
 //! Strings: NUL-terminated with a maximum length, UTF-16LE, AssemblyScript's
 //! layout, the writers, and every invalid or out-of-bounds case with the
 //! address where it went wrong.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, GuestPtr};
 
