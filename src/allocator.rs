@@ -5,14 +5,17 @@ use crate::error::{AllocationFault, Error, Result};
 use crate::func::GuestFunc;
 use crate::guest::{Guest, GuestInstance};
 use crate::memory::GuestMemory;
-use crate::ptr::{GuestPtr, GuestSlice, to_guest_i32, to_u64};
+use crate::ptr::{GuestPtr, GuestSlice, to_u64};
 use crate::record::RecordField;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The allocator convention a guest's exports follow. All of them are for
-/// 32-bit guests: sizes, alignments and pointers are `i32`s.
+/// The allocator convention a guest's exports follow.
+///
+/// Sizes, alignments and pointers are `i32`s for a 32-bit memory and `i64`s
+/// for a memory64 one; [`Allocator`] picks the width from the index type of
+/// the memory it works in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AllocatorKind {
@@ -65,24 +68,150 @@ const DETECTION_ORDER: [AllocatorKind; 4] = [
     AllocatorKind::MallocFree,
 ];
 
-/// The cached handles of one convention.
+/// A pointer-sized integer of the guest's ABI: `i32` for a 32-bit memory,
+/// `i64` for a memory64 one.
+trait Word: wasmi::WasmTy + Copy + Send + Sync + 'static {
+    /// The null pointer.
+    const ZERO: Self;
+
+    /// A host address, size or alignment as this word (its bits), or
+    /// `None` if it does not fit.
+    fn from_u64(value: u64) -> Option<Self>;
+
+    /// The word's bits read as an unsigned address or size.
+    fn to_u64(self) -> u64;
+
+    /// A host address, size or alignment as this word.
+    fn to_word(value: u64) -> Result<Self> {
+        Self::from_u64(value).ok_or(Error::TooLargeForI32 { value })
+    }
+}
+
+impl Word for i32 {
+    const ZERO: Self = 0;
+
+    fn from_u64(value: u64) -> Option<Self> {
+        u32::try_from(value).ok().map(u32::cast_signed)
+    }
+
+    fn to_u64(self) -> u64 {
+        u64::from(self.cast_unsigned())
+    }
+}
+
+impl Word for i64 {
+    const ZERO: Self = 0;
+
+    fn from_u64(value: u64) -> Option<Self> {
+        Some(value.cast_signed())
+    }
+
+    fn to_u64(self) -> u64 {
+        self.cast_unsigned()
+    }
+}
+
+/// The cached handles of one convention, with pointers of type `W`.
 #[derive(Debug, Clone)]
-enum Funcs {
+enum Funcs<W> {
     AllocDealloc {
-        alloc: GuestFunc<i32, i32>,
-        dealloc: Option<GuestFunc<(i32, i32), ()>>,
+        alloc: GuestFunc<W, W>,
+        dealloc: Option<GuestFunc<(W, W), ()>>,
     },
     MallocFree {
-        malloc: GuestFunc<i32, i32>,
-        free: Option<GuestFunc<i32, ()>>,
+        malloc: GuestFunc<W, W>,
+        free: Option<GuestFunc<W, ()>>,
     },
     WasmBindgen {
-        malloc: GuestFunc<(i32, i32), i32>,
-        free: Option<GuestFunc<(i32, i32, i32), ()>>,
+        malloc: GuestFunc<(W, W), W>,
+        free: Option<GuestFunc<(W, W, W), ()>>,
     },
     CanonicalAbi {
-        realloc: GuestFunc<(i32, i32, i32, i32), i32>,
+        realloc: GuestFunc<(W, W, W, W), W>,
     },
+}
+
+impl<W: Word> Funcs<W> {
+    /// Looks up the exports of convention `kind` in `instance`.
+    fn resolve<D>(guest: &Guest<D>, instance: GuestInstance, kind: AllocatorKind) -> Result<Self> {
+        Ok(match kind {
+            AllocatorKind::AllocDealloc => Self::AllocDealloc {
+                alloc: guest.func_in(instance, "alloc")?,
+                dealloc: optional_func(guest, instance, "dealloc")?,
+            },
+            AllocatorKind::MallocFree => Self::MallocFree {
+                malloc: guest.func_in(instance, "malloc")?,
+                free: optional_func(guest, instance, "free")?,
+            },
+            AllocatorKind::WasmBindgen => Self::WasmBindgen {
+                malloc: guest.func_in(instance, "__wbindgen_malloc")?,
+                free: optional_func(guest, instance, "__wbindgen_free")?,
+            },
+            AllocatorKind::CanonicalAbi => Self::CanonicalAbi {
+                realloc: guest.func_in(instance, "cabi_realloc")?,
+            },
+        })
+    }
+
+    fn kind(&self) -> AllocatorKind {
+        match self {
+            Self::AllocDealloc { .. } => AllocatorKind::AllocDealloc,
+            Self::MallocFree { .. } => AllocatorKind::MallocFree,
+            Self::WasmBindgen { .. } => AllocatorKind::WasmBindgen,
+            Self::CanonicalAbi { .. } => AllocatorKind::CanonicalAbi,
+        }
+    }
+
+    /// Calls the allocating export; returns its name and the address.
+    fn alloc<D>(&self, guest: &mut Guest<D>, size: u64, align: u64) -> Result<(&str, u64)> {
+        let invalid = || Error::InvalidLayout { size, align };
+        let size_word = W::from_u64(size).ok_or_else(invalid)?;
+        let align_word = W::from_u64(align).ok_or_else(invalid)?;
+        let (name, returned) = match self {
+            Self::AllocDealloc { alloc, .. } => (alloc.name(), alloc.call(guest, size_word)?),
+            Self::MallocFree { malloc, .. } => (malloc.name(), malloc.call(guest, size_word)?),
+            Self::WasmBindgen { malloc, .. } => {
+                (malloc.name(), malloc.call(guest, (size_word, align_word))?)
+            }
+            Self::CanonicalAbi { realloc } => (
+                realloc.name(),
+                realloc.call(guest, (W::ZERO, W::ZERO, align_word, size_word))?,
+            ),
+        };
+        Ok((name, returned.to_u64()))
+    }
+
+    /// Calls the freeing export, if the convention has one.
+    fn dealloc<D>(&self, guest: &mut Guest<D>, addr: u64, size: u64, align: u64) -> Result<()> {
+        let kind = self.kind();
+        let missing = || Error::MissingExport {
+            name: Box::from(kind.free_export().unwrap_or_default()),
+            expected: "function",
+        };
+        match self {
+            Self::AllocDealloc { dealloc, .. } => {
+                let func = dealloc.as_ref().ok_or_else(missing)?;
+                func.call(guest, (W::to_word(addr)?, W::to_word(size)?))
+            }
+            Self::MallocFree { free, .. } => {
+                let func = free.as_ref().ok_or_else(missing)?;
+                func.call(guest, W::to_word(addr)?)
+            }
+            Self::WasmBindgen { free, .. } => {
+                let func = free.as_ref().ok_or_else(missing)?;
+                let args = (W::to_word(addr)?, W::to_word(size)?, W::to_word(align)?);
+                func.call(guest, args)
+            }
+            Self::CanonicalAbi { .. } => Ok(()),
+        }
+    }
+}
+
+/// The handles for the memory's index type.
+#[derive(Debug, Clone)]
+enum Resolved {
+    Memory32(Funcs<i32>),
+    Memory64(Funcs<i64>),
 }
 
 /// A guest's own allocator, resolved once: moves host buffers into the
@@ -92,8 +221,9 @@ enum Funcs {
 /// Every allocation calls into the guest, which may grow its memory, so the
 /// allocator takes the view again after the call, and checks the address
 /// it got: null, out of the memory, or not aligned as asked is an
-/// [`Error::BadAllocation`] and nothing is written. The `i32` a guest
-/// returns is read as a `u32`, never sign-extended.
+/// [`Error::BadAllocation`] and nothing is written. The `i32` a 32-bit
+/// guest returns is read as a `u32`, never sign-extended; a memory64
+/// guest's allocator takes and returns `i64`s.
 ///
 /// The handles belong to the guest they were resolved from; using the
 /// allocator with another guest is an [`Error::ForeignHandle`].
@@ -133,7 +263,7 @@ enum Funcs {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Allocator {
-    funcs: Funcs,
+    funcs: Resolved,
     memory: GuestMemory,
 }
 
@@ -158,30 +288,22 @@ impl Allocator {
     ///
     /// # Errors
     ///
-    /// [`Error::ForeignHandle`] if `instance` belongs to another guest; then
-    /// those of [`Allocator::new`].
+    /// [`Error::ForeignHandle`] if `instance` or `memory` belongs to another
+    /// guest; then those of [`Allocator::new`].
     pub fn new_in<D>(
         guest: &Guest<D>,
         instance: GuestInstance,
         memory: GuestMemory,
         kind: AllocatorKind,
     ) -> Result<Self> {
-        let funcs = match kind {
-            AllocatorKind::AllocDealloc => Funcs::AllocDealloc {
-                alloc: guest.func_in(instance, "alloc")?,
-                dealloc: optional_func(guest, instance, "dealloc")?,
-            },
-            AllocatorKind::MallocFree => Funcs::MallocFree {
-                malloc: guest.func_in(instance, "malloc")?,
-                free: optional_func(guest, instance, "free")?,
-            },
-            AllocatorKind::WasmBindgen => Funcs::WasmBindgen {
-                malloc: guest.func_in(instance, "__wbindgen_malloc")?,
-                free: optional_func(guest, instance, "__wbindgen_free")?,
-            },
-            AllocatorKind::CanonicalAbi => Funcs::CanonicalAbi {
-                realloc: guest.func_in(instance, "cabi_realloc")?,
-            },
+        // Check the memory is this guest's before wasmi looks at it (wasmi
+        // panics on a memory of another store).
+        guest.view_of(memory)?;
+        let is_64 = memory.as_wasmi().ty(guest.store()).is_64();
+        let funcs = if is_64 {
+            Resolved::Memory64(Funcs::resolve(guest, instance, kind)?)
+        } else {
+            Resolved::Memory32(Funcs::resolve(guest, instance, kind)?)
         };
         Ok(Self { funcs, memory })
     }
@@ -232,11 +354,9 @@ impl Allocator {
     /// The convention of the guest's exports.
     #[must_use]
     pub fn kind(&self) -> AllocatorKind {
-        match self.funcs {
-            Funcs::AllocDealloc { .. } => AllocatorKind::AllocDealloc,
-            Funcs::MallocFree { .. } => AllocatorKind::MallocFree,
-            Funcs::WasmBindgen { .. } => AllocatorKind::WasmBindgen,
-            Funcs::CanonicalAbi { .. } => AllocatorKind::CanonicalAbi,
+        match &self.funcs {
+            Resolved::Memory32(funcs) => funcs.kind(),
+            Resolved::Memory64(funcs) => funcs.kind(),
         }
     }
 
@@ -247,26 +367,20 @@ impl Allocator {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidLayout`] if `align` is not a power of two or `size`
-    /// or `align` is above `u32::MAX`; [`Error::Trap`] or [`Error::Call`] if
-    /// the allocator fails; [`Error::BadAllocation`] if it returns null, a
-    /// range outside the memory, or a misaligned address;
-    /// [`Error::ForeignHandle`] if `guest` is not the one the allocator was
-    /// resolved from.
+    /// [`Error::InvalidLayout`] if `align` is not a power of two, or `size`
+    /// or `align` is above `u32::MAX` for a 32-bit memory; [`Error::Trap`],
+    /// [`Error::HostFunc`] or [`Error::Call`] if the allocator fails;
+    /// [`Error::BadAllocation`] if it returns null, a range outside the
+    /// memory, or a misaligned address; [`Error::ForeignHandle`] if `guest`
+    /// is not the one the allocator was resolved from.
     pub fn alloc<D>(&self, guest: &mut Guest<D>, size: u64, align: u64) -> Result<GuestSlice<u8>> {
-        let (size32, align32) = guest_layout(size, align)?;
-        let (func, returned) = match &self.funcs {
-            Funcs::AllocDealloc { alloc, .. } => (alloc.name(), alloc.call(guest, size32)?),
-            Funcs::MallocFree { malloc, .. } => (malloc.name(), malloc.call(guest, size32)?),
-            Funcs::WasmBindgen { malloc, .. } => {
-                (malloc.name(), malloc.call(guest, (size32, align32))?)
-            }
-            Funcs::CanonicalAbi { realloc } => (
-                realloc.name(),
-                realloc.call(guest, (0, 0, align32, size32))?,
-            ),
+        if !align.is_power_of_two() {
+            return Err(Error::InvalidLayout { size, align });
+        }
+        let (func, addr) = match &self.funcs {
+            Resolved::Memory32(funcs) => funcs.alloc(guest, size, align)?,
+            Resolved::Memory64(funcs) => funcs.alloc(guest, size, align)?,
         };
-        let addr = u64::from(returned.cast_unsigned());
         let fault = |fault| Error::BadAllocation {
             func: Box::from(func),
             addr,
@@ -298,9 +412,10 @@ impl Allocator {
     ///
     /// [`Error::MissingExport`] if the guest does not export the free
     /// function; [`Error::TooLargeForI32`] if the address, size or
-    /// alignment is above `u32::MAX`; [`Error::Trap`] or [`Error::Call`] if
-    /// the free function fails; [`Error::ForeignHandle`] if `guest` is not
-    /// the one the allocator was resolved from.
+    /// alignment is above `u32::MAX` for a 32-bit memory; [`Error::Trap`],
+    /// [`Error::HostFunc`] or [`Error::Call`] if the free function fails;
+    /// [`Error::ForeignHandle`] if `guest` is not the one the allocator was
+    /// resolved from.
     pub fn dealloc<D>(
         &self,
         guest: &mut Guest<D>,
@@ -308,26 +423,9 @@ impl Allocator {
         size: u64,
         align: u64,
     ) -> Result<()> {
-        if let Funcs::CanonicalAbi { .. } = self.funcs {
-            return Ok(());
-        }
-        let kind = self.kind();
-        let missing = || Error::MissingExport {
-            name: Box::from(kind.free_export().unwrap_or_default()),
-            expected: "function",
-        };
-        let addr = ptr.to_i32()?;
         match &self.funcs {
-            Funcs::AllocDealloc { dealloc, .. } => dealloc
-                .as_ref()
-                .ok_or_else(missing)?
-                .call(guest, (addr, to_guest_i32(size)?)),
-            Funcs::MallocFree { free, .. } => free.as_ref().ok_or_else(missing)?.call(guest, addr),
-            Funcs::WasmBindgen { free, .. } => free
-                .as_ref()
-                .ok_or_else(missing)?
-                .call(guest, (addr, to_guest_i32(size)?, to_guest_i32(align)?)),
-            Funcs::CanonicalAbi { .. } => Ok(()),
+            Resolved::Memory32(funcs) => funcs.dealloc(guest, ptr.addr(), size, align),
+            Resolved::Memory64(funcs) => funcs.dealloc(guest, ptr.addr(), size, align),
         }
     }
 
@@ -482,16 +580,4 @@ where
         Err(Error::MissingExport { .. }) => Ok(None),
         Err(err) => Err(err),
     }
-}
-
-/// `size` and `align` as the `i32`s a 32-bit allocator takes.
-fn guest_layout(size: u64, align: u64) -> Result<(i32, i32)> {
-    let invalid = || Error::InvalidLayout { size, align };
-    if !align.is_power_of_two() {
-        return Err(invalid());
-    }
-    Ok((
-        to_guest_i32(size).map_err(|_| invalid())?,
-        to_guest_i32(align).map_err(|_| invalid())?,
-    ))
 }

@@ -568,3 +568,76 @@ fn an_allocator_in_a_second_instance() {
         b"second"
     );
 }
+
+#[test]
+fn a_memory64_guest_allocates_with_i64s() {
+    let mut guest = Guest::new(include_str!("../fixtures/alloc_memory64.wat")).unwrap();
+    let allocator = Allocator::detect(&guest).unwrap();
+    assert_eq!(allocator.kind(), AllocatorKind::AllocDealloc);
+    let data = allocator.alloc_bytes(&mut guest, &[5, 6, 7]).unwrap();
+    assert_eq!((data.addr(), data.len()), (4096, 3));
+    let sum: i64 = guest
+        .call("sum", (data.addr() as i64, data.len() as i64))
+        .unwrap();
+    assert_eq!(sum, 18);
+    let words = allocator.alloc_slice(&mut guest, &[u64::MAX, 3]).unwrap();
+    assert_eq!(words.addr(), 4104);
+    // Growth past the first page.
+    let big = vec![1u8; 100_000];
+    let slice = allocator.alloc_bytes(&mut guest, &big).unwrap();
+    assert_eq!(guest.view().pages(), 2);
+    assert_eq!(guest.view().slice(slice).unwrap(), &big[..]);
+    // Back out, freed with i64 arguments.
+    assert_eq!(
+        allocator.take_vec(&mut guest, words).unwrap(),
+        [u64::MAX, 3]
+    );
+    assert_eq!(guest.call::<(), i64>("last_dealloc_ptr", ()).unwrap(), 4104);
+    assert_eq!(guest.call::<(), i64>("last_dealloc_size", ()).unwrap(), 16);
+    // Sizes above 4 GiB reach a 64-bit allocator, which says null (max 4 pages).
+    assert_bad_allocation(
+        allocator.alloc(&mut guest, 1 << 40, 8),
+        "alloc",
+        0,
+        1 << 40,
+        8,
+        AllocationFault::Null,
+    );
+    assert_bad_allocation(
+        allocator.alloc(&mut guest, u64::MAX, 1),
+        "alloc",
+        0,
+        u64::MAX,
+        1,
+        AllocationFault::Null,
+    );
+    // A 32-bit convention in a memory64 guest is a signature mismatch.
+    let wrong = Guest::new(
+        r#"(module (memory (export "memory") i64 1)
+            (func (export "alloc") (param i32) (result i32) (i32.const 8)))"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        Allocator::detect(&wrong),
+        Err(Error::SignatureMismatch { .. })
+    ));
+}
+
+#[test]
+fn a_memory_of_another_guest_is_a_foreign_handle_not_a_panic() {
+    let guest = Guest::new(PLAIN).unwrap();
+    let other = Guest::new(PLAIN).unwrap();
+    assert!(matches!(
+        Allocator::detect_in(&guest, guest.main_instance(), other.default_memory()),
+        Err(Error::ForeignHandle { .. })
+    ));
+    assert!(matches!(
+        Allocator::new_in(
+            &guest,
+            other.main_instance(),
+            guest.default_memory(),
+            AllocatorKind::AllocDealloc
+        ),
+        Err(Error::ForeignHandle { .. })
+    ));
+}
