@@ -17,8 +17,9 @@ impl<'a> LinearMemoryView<'a> {
     /// # Errors
     ///
     /// [`Error::MissingNul`] if none of the `max_len` bytes at `addr` is a
-    /// NUL; [`Error::OutOfBounds`] (for `max_len` bytes at `addr`) if the
-    /// memory ends before a NUL and before `max_len` bytes.
+    /// NUL; [`Error::OutOfBounds`] (for `max_len` bytes at `addr`) if
+    /// `addr` is past the end of the memory, or the memory ends before a NUL
+    /// and before `max_len` bytes.
     pub fn c_bytes(&self, addr: u64, max_len: u64) -> Result<&'a [u8]> {
         let size = self.len();
         let Some(room) = size.checked_sub(addr) else {

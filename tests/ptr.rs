@@ -422,3 +422,94 @@ fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
     // The guest stays usable.
     assert_eq!(guest.call::<(i32, i32), i32>("sum", (68, 2)).unwrap(), 5);
 }
+
+/// A small deterministic generator (xorshift64*), biased towards the edges
+/// of the address space, for the oracle tests.
+struct Edges(u64);
+
+impl Edges {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let r = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        match r % 6 {
+            0 => r >> (r % 64),             // any magnitude
+            1 => u64::MAX - (r % 64),       // just below the top
+            2 => r % 64,                    // tiny
+            3 => (1 << 32) - (r % 64) + 32, // around 4 GiB
+            4 => u64::MAX / ((r % 16) + 1), // fractions of the space
+            _ => r,
+        }
+    }
+}
+
+#[test]
+fn arithmetic_matches_a_u128_oracle() {
+    fn check<T: linmem::MemoryValue>(edges: &mut Edges) {
+        let size = size_of::<T::Bytes>() as u128;
+        for _ in 0..20_000 {
+            let (addr, n) = (edges.next(), edges.next());
+            let expected = u128::from(addr) + u128::from(n) * size;
+            let ptr = GuestPtr::<T>::new(addr);
+            match ptr.add(n) {
+                Ok(p) => assert_eq!(u128::from(p.addr()), expected),
+                Err(Error::PtrOverflow { addr: a, .. }) => {
+                    assert_eq!(a, addr);
+                    assert!(expected > u128::from(u64::MAX), "{addr} + {n} × {size}");
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+            let slice = GuestSlice::<T>::new(ptr, n);
+            let bytes = u128::from(n) * size;
+            match slice.byte_len() {
+                Ok(len) => assert_eq!(u128::from(len), bytes),
+                Err(_) => assert!(bytes > u128::from(u64::MAX)),
+            }
+            let mid = edges.next();
+            match slice.split_at(mid) {
+                Ok((a, b)) => {
+                    assert!(mid <= n);
+                    assert_eq!((a.addr(), a.len(), b.len()), (addr, mid, n - mid));
+                    assert_eq!(
+                        u128::from(b.addr()),
+                        u128::from(addr) + u128::from(mid) * size
+                    );
+                }
+                Err(Error::IndexOutOfRange { .. }) => assert!(mid > n),
+                Err(Error::PtrOverflow { .. }) => {
+                    assert!(u128::from(addr) + u128::from(mid) * size > u128::from(u64::MAX))
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    let mut edges = Edges(0x9E37_79B9_7F4A_7C15);
+    check::<u8>(&mut edges);
+    check::<u16>(&mut edges);
+    check::<u64>(&mut edges);
+    check::<[u8; 24]>(&mut edges);
+    check::<u128>(&mut edges);
+}
+
+#[test]
+fn an_empty_memory_has_no_valid_pointer_but_empty_ranges() {
+    let guest = Guest::new(r#"(module (memory (export "memory") 0))"#).unwrap();
+    let view = guest.view();
+    assert_out_of_bounds(view.load(GuestPtr::<u8>::new(0)), 0, 1, 0);
+    assert_eq!(
+        view.load_vec(GuestSlice::<u32>::new(GuestPtr::new(0), 0))
+            .unwrap(),
+        []
+    );
+    assert_out_of_bounds(
+        view.iter(GuestSlice::<u32>::new(GuestPtr::new(0), 1)),
+        0,
+        4,
+        0,
+    );
+    assert_out_of_bounds(view.c_str(0, 8), 0, 8, 0);
+    assert_eq!(view.utf16_string(0, 0).unwrap(), "");
+    assert_eq!(view.hex_dump(0, 0).unwrap().to_string(), "");
+    assert_out_of_bounds(view.assemblyscript_string(4), 0, 4, 0);
+}

@@ -321,3 +321,72 @@ fn the_guest_reads_a_string_the_host_wrote() {
     assert_eq!(n, 12);
     assert_eq!(guest.view().c_str(40, 64).unwrap(), "twelve bytes");
 }
+
+/// The naive reading of a C string: scan byte by byte. Like every range of
+/// the views, even an empty one must not start past the end of memory.
+fn naive_c_bytes(memory: &[u8], addr: u64, max_len: u64) -> Result<Vec<u8>, &'static str> {
+    if addr > memory.len() as u64 {
+        return Err("oob");
+    }
+    let mut out = Vec::new();
+    for i in 0..max_len {
+        let Some(at) = addr.checked_add(i) else {
+            return Err("oob");
+        };
+        match memory.get(at as usize) {
+            None => return Err("oob"),
+            Some(0) => return Ok(out),
+            Some(&b) => out.push(b),
+        }
+    }
+    Err("no nul")
+}
+
+#[test]
+fn c_bytes_match_a_naive_scan() {
+    let mut guest = one_page();
+    // Sparse NULs in pseudo-random bytes, with a NUL-less tail at the end.
+    let mut state = 0x1234_5678_9ABC_DEF1u64;
+    let mut memory = vec![0u8; PAGE as usize];
+    for (i, byte) in memory.iter_mut().enumerate() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = if i >= PAGE as usize - 300 {
+            0x41
+        } else if state % 37 == 0 {
+            0
+        } else {
+            (state >> 8) as u8 | 1
+        };
+    }
+    guest.view_mut().write_bytes(0, &memory).unwrap();
+    let view = guest.view();
+    for _ in 0..5_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let addr = match state % 4 {
+            0 => PAGE - (state >> 8) % 400,
+            1 => PAGE + (state >> 8) % 3,
+            _ => (state >> 8) % PAGE,
+        };
+        let max_len = match (state >> 40) % 3 {
+            0 => (state >> 20) % 8,
+            1 => (state >> 20) % 200,
+            _ => u64::MAX - (state >> 20) % 2,
+        };
+        let got = view.c_bytes(addr, max_len);
+        match naive_c_bytes(&memory, addr, max_len) {
+            Ok(expected) => assert_eq!(got.unwrap(), &expected[..], "at {addr}, max {max_len}"),
+            Err("oob") => assert!(
+                matches!(got, Err(Error::OutOfBounds { .. })),
+                "at {addr}, max {max_len}: {got:?}"
+            ),
+            Err(_) => assert!(
+                matches!(got, Err(Error::MissingNul { .. })),
+                "at {addr}, max {max_len}: {got:?}"
+            ),
+        }
+    }
+}
