@@ -271,8 +271,8 @@ pub enum Error {
     },
 
     /// An allocation request is invalid: the alignment is not a power of
-    /// two, or the size or alignment does not fit the guest's 32-bit
-    /// address space.
+    /// two, or (for a 32-bit memory) the size or alignment is above
+    /// `u32::MAX`.
     #[error("invalid allocation request: {size} bytes aligned to {align}")]
     InvalidLayout {
         /// The size asked for, in bytes.
