@@ -354,7 +354,7 @@ fn c_bytes_match_a_naive_scan() {
         state ^= state << 17;
         *byte = if i >= PAGE as usize - 300 {
             0x41
-        } else if state % 37 == 0 {
+        } else if state.is_multiple_of(37) {
             0
         } else {
             (state >> 8) as u8 | 1
