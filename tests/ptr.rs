@@ -3,9 +3,10 @@
 //! every out-of-bounds and overflow edge.
 #![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
-use linmem::{Error, Guest, GuestPtr, GuestSlice};
+mod common;
+use common::{PAGE, assert_out_of_bounds};
 
-const PAGE: u64 = 65_536;
+use linmem::{Error, Guest, GuestPtr, GuestSlice};
 
 /// A guest with one zeroed page (at most 4) and an export reading a u32.
 fn one_page() -> Guest {
@@ -15,24 +16,6 @@ fn one_page() -> Guest {
             (func (export "store32") (param i32 i32) (i32.store (local.get 0) (local.get 1))))"#,
     )
     .unwrap()
-}
-
-fn assert_out_of_bounds<T: std::fmt::Debug>(
-    result: linmem::Result<T>,
-    addr: u64,
-    len: u64,
-    size: u64,
-) {
-    match result {
-        Err(Error::OutOfBounds {
-            addr: a,
-            len: l,
-            size: s,
-        }) => {
-            assert_eq!((a, l, s), (addr, len, size), "wrong context in the error")
-        }
-        other => panic!("expected OutOfBounds {{ {addr}, {len}, {size} }}, got {other:?}"),
-    }
 }
 
 fn assert_overflow<T: std::fmt::Debug>(result: linmem::Result<T>, addr: u64, offset: i128) {

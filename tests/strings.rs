@@ -3,31 +3,10 @@
 //! address where it went wrong.
 #![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
+mod common;
+use common::{PAGE, assert_out_of_bounds, one_page};
+
 use linmem::{Error, Guest, GuestPtr};
-
-const PAGE: u64 = 65_536;
-
-fn one_page() -> Guest {
-    Guest::new(r#"(module (memory (export "memory") 1))"#).unwrap()
-}
-
-fn assert_out_of_bounds<T: std::fmt::Debug>(
-    result: linmem::Result<T>,
-    addr: u64,
-    len: u64,
-    size: u64,
-) {
-    match result {
-        Err(Error::OutOfBounds {
-            addr: a,
-            len: l,
-            size: s,
-        }) => {
-            assert_eq!((a, l, s), (addr, len, size), "wrong context in the error")
-        }
-        other => panic!("expected OutOfBounds {{ {addr}, {len}, {size} }}, got {other:?}"),
-    }
-}
 
 fn assert_invalid_utf16<T: std::fmt::Debug>(
     result: linmem::Result<T>,
