@@ -1,6 +1,7 @@
 //! The crate's one error type.
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use core::str::Utf8Error;
 use wasmi::TrapCode;
 
@@ -90,6 +91,11 @@ pub enum Error {
         name: Box<str>,
     },
 
+    /// A module compiled on one wasmi engine was given to a guest running on
+    /// another.
+    #[error("the module was compiled on another engine than the guest's")]
+    EngineMismatch,
+
     /// The guest trapped: executed `unreachable`, accessed memory out of
     /// bounds, divided by zero, exhausted its stack, ...
     ///
@@ -105,8 +111,38 @@ pub enum Error {
         source: wasmi::Error,
     },
 
-    /// A call failed without a WebAssembly trap, e.g. a host function
-    /// returned an error.
+    /// A host function the guest called failed; `source` is the host
+    /// function's error, intact.
+    #[error("a host function failed during `{func}`")]
+    HostFunc {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// The error the host function returned.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A host's own error, returned from a host function with
+    /// [`Error::custom`]. It reaches the caller inside [`Error::HostFunc`].
+    #[error(transparent)]
+    Custom(Box<dyn core::error::Error + Send + Sync>),
+
+    /// An AssemblyScript guest called `abort` (a failed `assert`, a `throw`,
+    /// an out-of-range index, ...), through the import that
+    /// [`GuestBuilder::assemblyscript_abort`](crate::GuestBuilder::assemblyscript_abort) provides.
+    #[error("the guest aborted: {message} at {file}:{line}:{column}")]
+    Abort {
+        /// The message, or empty if the guest passed none.
+        message: String,
+        /// The source file name, or empty if the guest passed none.
+        file: String,
+        /// The source line.
+        line: u32,
+        /// The source column.
+        column: u32,
+    },
+
+    /// A call failed without a WebAssembly trap or a host function error.
     #[error("`{func}` failed")]
     Call {
         /// The export that was called, or `(start)` for the start function.
@@ -192,15 +228,41 @@ impl Error {
         }
     }
 
+    /// Wraps a host's own error so that a host function can return it; the
+    /// guest's caller finds it intact with [`Error::custom_ref`].
+    pub fn custom(error: impl core::error::Error + Send + Sync + 'static) -> Self {
+        Self::Custom(Box::new(error))
+    }
+
+    /// The host's own error of type `E`, if this error is (or, for
+    /// [`Error::HostFunc`], wraps) an [`Error::custom`] of that type.
+    #[must_use]
+    pub fn custom_ref<E: core::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Self::Custom(error) => error.downcast_ref(),
+            Self::HostFunc { source, .. } => source.custom_ref(),
+            _ => None,
+        }
+    }
+
     /// Classifies an error returned by a call into the guest (or by its start
     /// function, named `(start)`).
     #[cold]
     pub(crate) fn from_call(func: &str, source: wasmi::Error) -> Self {
         let func = Box::from(func);
-        match source.as_trap_code() {
-            Some(code) => Self::Trap { func, code, source },
-            None => Self::Call { func, source },
+        if let Some(code) = source.as_trap_code() {
+            return Self::Trap { func, code, source };
         }
+        let mut source = source;
+        if let Some(host) = source.downcast_mut::<Self>() {
+            // Take the host function's error out; wasmi's wrapper is dropped.
+            let host = core::mem::replace(host, Self::out_of_bounds(0, 0, 0));
+            return Self::HostFunc {
+                func,
+                source: Box::new(host),
+            };
+        }
+        Self::Call { func, source }
     }
 
     /// The error for `len` bytes at `addr` that do not fit in `size` bytes.
@@ -209,3 +271,6 @@ impl Error {
         Self::OutOfBounds { addr, len, size }
     }
 }
+
+/// Lets a host function's error travel through wasmi back to the caller.
+impl wasmi::errors::HostError for Error {}

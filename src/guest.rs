@@ -2,13 +2,16 @@
 
 use crate::error::{Error, Result};
 use crate::func::GuestFunc;
+use crate::host::HostFunc;
+use crate::memory::GuestMemory;
 use crate::module::Module;
 use crate::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicU32, Ordering};
-use wasmi::errors::{ErrorKind, LinkerError, MemoryError};
+use wasmi::errors::{ErrorKind, LinkerError};
 use wasmi::{
-    AsContext, Engine, Extern, ExternType, Instance, Linker, Memory, Store, WasmParams, WasmResults,
+    Engine, Extern, ExternType, Instance, Linker, Memory, MemoryType, Store, WasmParams,
+    WasmResults,
 };
 
 /// What a guest's wasmi [`Store`] holds: the host's own data, plus what
@@ -16,10 +19,28 @@ use wasmi::{
 #[derive(Debug)]
 pub struct GuestState<T> {
     data: T,
+    /// The memory the guest's views show, once known (at once for a host
+    /// memory, after instantiation for an exported one).
+    memory: Option<GuestMemory>,
+    /// The export name of that memory, for host calls from the start function.
+    memory_export: Box<str>,
+    guest: GuestId,
 }
 
 impl<T> GuestState<T> {
-    /// The host data given to [`GuestBuilder::data`].
+    pub(crate) fn memory(&self) -> Option<GuestMemory> {
+        self.memory
+    }
+
+    pub(crate) fn memory_export(&self) -> &str {
+        &self.memory_export
+    }
+
+    pub(crate) fn guest_id(&self) -> GuestId {
+        self.guest
+    }
+
+    /// The host data given to [`Module::guest_with`].
     #[must_use]
     pub fn data(&self) -> &T {
         &self.data
@@ -45,7 +66,8 @@ fn next_guest_id() -> GuestId {
 /// the wasmi interpreter.
 ///
 /// `T` is host data kept in the guest's store (`()` unless given with
-/// [`GuestBuilder::data`]). A guest is `Send` when `T` is.
+/// [`Module::guest_with`]), reachable from the host with [`Guest::data`] and
+/// from host functions. A guest is `Send` when `T` is.
 ///
 /// ```
 /// # fn main() -> linmem::Result<()> {
@@ -59,28 +81,20 @@ fn next_guest_id() -> GuestId {
 /// assert_eq!(value, 25);
 /// # Ok(()) }
 /// ```
+///
+/// # State after a failure
+///
+/// A trap or a failed host function ends the call with an error and leaves
+/// the guest usable: its memory and globals hold what the guest wrote before
+/// the failure, and the next call starts afresh. A failed [`grow`](Self::grow)
+/// changes nothing.
 #[derive(Debug)]
 pub struct Guest<T = ()> {
     store: Store<GuestState<T>>,
+    linker: Linker<GuestState<T>>,
     instance: Instance,
-    memory: Memory,
-    /// The memory's page size once known (see [`measured_page_size`]).
-    page_size: Option<u32>,
+    memory: GuestMemory,
     id: GuestId,
-}
-
-/// The standard WebAssembly page size.
-const WASM_PAGE_SIZE: u32 = 65_536;
-
-/// The page size of `memory`, measured as bytes per page while it has pages.
-///
-/// wasmi does not expose a memory type's page size (the custom-page-sizes
-/// proposal allows 1 besides 65 536), so linmem measures it.
-fn measured_page_size(store: &impl AsContext, memory: Memory) -> Option<u32> {
-    let pages = memory.size(store);
-    let bytes = u64::try_from(memory.data_size(store)).ok()?;
-    let size = bytes.checked_div(pages)?;
-    u32::try_from(size).ok()
 }
 
 impl Guest {
@@ -114,16 +128,7 @@ impl<T> Guest<T> {
     #[inline]
     #[must_use]
     pub fn view(&self) -> LinearMemoryView<'_> {
-        LinearMemoryView::new(self.memory.data(&self.store), self.page_size())
-    }
-
-    /// The memory's page size in bytes.
-    #[inline]
-    fn page_size(&self) -> u32 {
-        match self.page_size {
-            Some(size) => size,
-            None => measured_page_size(&self.store, self.memory).unwrap_or(WASM_PAGE_SIZE),
-        }
+        self.memory.view(&self.store)
     }
 
     /// A read-write view of the guest's memory.
@@ -133,11 +138,7 @@ impl<T> Guest<T> {
     #[inline]
     #[must_use]
     pub fn view_mut(&mut self) -> LinearMemoryViewMut<'_> {
-        if self.page_size.is_none() {
-            self.page_size = measured_page_size(&self.store, self.memory);
-        }
-        let page_size = self.page_size();
-        LinearMemoryViewMut::new(self.memory.data_mut(&mut self.store), page_size)
+        self.memory.view_and_data_mut(&mut self.store).0
     }
 
     /// Grows the memory by `additional` pages and returns its previous size in
@@ -159,35 +160,105 @@ impl<T> Guest<T> {
     /// declared maximum (or its index type's limit); [`Error::Grow`] if the
     /// host could not provide the memory. The memory is unchanged then.
     pub fn grow(&mut self, additional: u64) -> Result<u64> {
-        let current = self.memory.size(&self.store);
-        let previous = self
-            .memory
-            .grow(&mut self.store, additional)
-            .map_err(|source| self.grow_error(current, additional, source))?;
-        if self.page_size.is_none() {
-            self.page_size = measured_page_size(&self.store, self.memory);
-        }
+        let previous = self.memory.grow(&mut self.store, additional)?;
+        self.store.data_mut().memory = Some(self.memory);
         Ok(previous)
     }
 
-    #[cold]
-    fn grow_error(&self, current: u64, additional: u64, source: MemoryError) -> Error {
-        let ty = self.memory.ty(&self.store);
-        let index_bits = if ty.is_64() { 64 } else { 32 };
-        let addressable = (1u128 << index_bits) / u128::from(self.page_size());
-        let limit = u64::try_from(addressable).unwrap_or(u64::MAX);
-        let maximum = ty.maximum().map_or(limit, |max| max.min(limit));
-        match current.checked_add(additional) {
-            Some(wanted) if wanted <= maximum => Error::Grow {
-                current,
-                additional,
-                source,
-            },
-            _ => Error::GrowPastMaximum {
-                current,
-                additional,
-                maximum,
-            },
+    /// The guest's default memory (the one [`view`](Self::view) shows), as
+    /// a handle.
+    #[must_use]
+    pub fn default_memory(&self) -> GuestMemory {
+        self.memory
+    }
+
+    /// Another memory the guest exports (multi-memory modules), as a handle
+    /// for [`view_of`](Self::view_of) and [`view_mut_of`](Self::view_mut_of).
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// let mut guest = linmem::Guest::new(r#"(module
+    ///     (memory (export "memory") 1) (memory (export "scratch") 2)
+    ///     (func (export "peek") (param i32) (result i32) (i32.load8_u 1 (local.get 0))))"#)?;
+    /// let scratch = guest.memory_export("scratch")?;
+    /// guest.view_mut_of(scratch)?.write(70_000, 9u8)?;
+    /// assert_eq!(guest.call::<i32, i32>("peek", 70_000)?, 9);
+    /// assert_eq!(guest.view_of(scratch)?.pages(), 2);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingExport`] or [`Error::WrongExportKind`] if the guest
+    /// exports no memory of that name.
+    pub fn memory_export(&self, name: &str) -> Result<GuestMemory> {
+        self.memory_export_in(self.main_instance(), name)
+    }
+
+    /// A memory exported by `instance`, which must be an instance of this
+    /// guest's store (its main one or one from
+    /// [`add_instance`](Self::add_instance)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingExport`] or [`Error::WrongExportKind`] if the instance
+    /// exports no memory of that name.
+    pub fn memory_export_in(&self, instance: GuestInstance, name: &str) -> Result<GuestMemory> {
+        let instance = self.own_instance(instance, name)?;
+        match instance.get_export(&self.store, name) {
+            Some(Extern::Memory(memory)) => Ok(GuestMemory::new(&self.store, memory, self.id)),
+            other => Err(export_error(name, "memory", other)),
+        }
+    }
+
+    /// A read-only view of one of the guest's memories.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
+    pub fn view_of(&self, memory: GuestMemory) -> Result<LinearMemoryView<'_>> {
+        self.own_memory(memory)?;
+        Ok(memory.view(&self.store))
+    }
+
+    /// A read-write view of one of the guest's memories.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
+    pub fn view_mut_of(&mut self, memory: GuestMemory) -> Result<LinearMemoryViewMut<'_>> {
+        self.own_memory(memory)?;
+        Ok(memory.view_and_data_mut(&mut self.store).0)
+    }
+
+    /// Grows one of the guest's memories; see [`grow`](Self::grow).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `memory` belongs to another guest; then
+    /// those of [`grow`](Self::grow).
+    pub fn grow_memory(&mut self, mut memory: GuestMemory, additional: u64) -> Result<u64> {
+        self.own_memory(memory)?;
+        memory.grow(&mut self.store, additional)
+    }
+
+    fn own_memory(&self, memory: GuestMemory) -> Result<()> {
+        if memory.belongs_to(self.id) {
+            Ok(())
+        } else {
+            Err(Error::ForeignHandle {
+                name: Box::from("memory"),
+            })
+        }
+    }
+
+    fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
+        if instance.guest == self.id {
+            Ok(instance.instance)
+        } else {
+            Err(Error::ForeignHandle {
+                name: Box::from(name),
+            })
         }
     }
 
@@ -202,8 +273,8 @@ impl<T> Guest<T> {
     ///
     /// [`Error::MissingExport`], [`Error::WrongExportKind`] or
     /// [`Error::SignatureMismatch`] if there is no such function;
-    /// [`Error::Trap`] if the guest traps; [`Error::Call`] if the call fails
-    /// otherwise (e.g. a host function's error).
+    /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
+    /// function it called failed; [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
         self.func::<P, R>(name)?.call(self, params)
     }
@@ -228,7 +299,23 @@ impl<T> Guest<T> {
     /// [`Error::WrongExportKind`] if it is not a function;
     /// [`Error::SignatureMismatch`] if its type is not `P -> R`.
     pub fn func<P: WasmParams, R: WasmResults>(&self, name: &str) -> Result<GuestFunc<P, R>> {
-        let func = match self.instance.get_export(&self.store, name) {
+        self.func_in(self.main_instance(), name)
+    }
+
+    /// Looks up a function exported by `instance`, an instance of this
+    /// guest's store; see [`func`](Self::func).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `instance` belongs to another guest; then
+    /// those of [`func`](Self::func).
+    pub fn func_in<P: WasmParams, R: WasmResults>(
+        &self,
+        instance: GuestInstance,
+        name: &str,
+    ) -> Result<GuestFunc<P, R>> {
+        let instance = self.own_instance(instance, name)?;
+        let func = match instance.get_export(&self.store, name) {
             Some(Extern::Func(func)) => func,
             other => return Err(export_error(name, "function", other)),
         };
@@ -241,7 +328,57 @@ impl<T> Guest<T> {
         Ok(GuestFunc::new(typed, name, self.id))
     }
 
-    /// The host data given to [`GuestBuilder::data`].
+    /// Instantiates another module in this guest's store, with the same
+    /// imports (host functions and host memories), and runs its start
+    /// function. Two modules importing the same host memory share it.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use linmem::Module;
+    /// let writer = Module::new(r#"(module (import "env" "memory" (memory 1))
+    ///     (func (export "put") (i32.store8 (i32.const 0) (i32.const 7))))"#)?;
+    /// let reader = Module::with_engine(writer.engine(), r#"(module (import "env" "memory" (memory 1))
+    ///     (func (export "get") (result i32) (i32.load8_u (i32.const 0))))"#)?;
+    /// let mut builder = writer.guest();
+    /// builder.host_memory("env", "memory", 1, None)?;
+    /// let mut guest = builder.instantiate()?;
+    /// let second = guest.add_instance(&reader)?;
+    /// guest.call::<(), ()>("put", ())?;
+    /// let get = guest.func_in::<(), i32>(second, "get")?;
+    /// assert_eq!(get.call(&mut guest, ())?, 7);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EngineMismatch`] if `module` was compiled on another engine
+    /// (compile it with [`Module::with_engine`]`(guest.engine(), ..)`); then
+    /// those of [`GuestBuilder::instantiate`], except that the memory is not
+    /// looked up.
+    pub fn add_instance(&mut self, module: &Module) -> Result<GuestInstance> {
+        if !Engine::same(module.engine(), self.engine()) {
+            return Err(Error::EngineMismatch);
+        }
+        let instance = self
+            .linker
+            .instantiate_and_start(&mut self.store, module.as_wasmi())
+            .map_err(instantiation_error)?;
+        Ok(GuestInstance {
+            instance,
+            guest: self.id,
+        })
+    }
+
+    /// The guest's main instance, as a handle for [`func_in`](Self::func_in).
+    #[must_use]
+    pub fn main_instance(&self) -> GuestInstance {
+        GuestInstance {
+            instance: self.instance,
+            guest: self.id,
+        }
+    }
+
+    /// The host data given to [`Module::guest_with`].
     #[must_use]
     pub fn data(&self) -> &T {
         self.store.data().data()
@@ -274,7 +411,7 @@ impl<T> Guest<T> {
     /// The underlying wasmi memory that the views show (escape hatch).
     #[must_use]
     pub fn memory(&self) -> Memory {
-        self.memory
+        self.memory.as_wasmi()
     }
 
     /// The wasmi engine the guest runs on (escape hatch).
@@ -283,7 +420,7 @@ impl<T> Guest<T> {
         self.store.engine()
     }
 
-    /// Whether `func` was obtained from this guest.
+    /// Whether a handle with guest id `id` was obtained from this guest.
     pub(crate) fn owns(&self, id: GuestId) -> bool {
         self.id == id
     }
@@ -291,6 +428,22 @@ impl<T> Guest<T> {
     /// The store, for a [`GuestFunc`] call.
     pub(crate) fn store_for_call(&mut self) -> &mut Store<GuestState<T>> {
         &mut self.store
+    }
+}
+
+/// One instance in a guest's store: the main one, or one added with
+/// [`Guest::add_instance`].
+#[derive(Debug, Clone, Copy)]
+pub struct GuestInstance {
+    instance: Instance,
+    guest: GuestId,
+}
+
+impl GuestInstance {
+    /// The underlying wasmi instance (escape hatch).
+    #[must_use]
+    pub fn as_wasmi(&self) -> Instance {
+        self.instance
     }
 }
 
@@ -326,12 +479,16 @@ fn extern_type_kind(ty: &ExternType) -> &'static str {
     }
 }
 
-/// Instantiates a [`Module`] as a [`Guest`], with options.
+/// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
+/// memories, the memory export the views show.
+///
+/// The builder already owns the guest's store, so memories the host creates
+/// can be read and written before the guest's start function runs.
 ///
 /// ```
 /// # fn main() -> linmem::Result<()> {
 /// let module = linmem::Module::new(r#"(module (memory (export "heap") 1))"#)?;
-/// let guest = module.guest().memory("heap").data(String::from("host state")).instantiate()?;
+/// let guest = module.guest_with(String::from("host state")).memory("heap").instantiate()?;
 /// assert_eq!(guest.view().len(), 65_536);
 /// assert_eq!(guest.data(), "host state");
 /// # Ok(()) }
@@ -340,35 +497,212 @@ fn extern_type_kind(ty: &ExternType) -> &'static str {
 #[must_use]
 pub struct GuestBuilder<'m, T> {
     module: &'m Module,
-    memory: Box<str>,
-    data: T,
-}
-
-impl<'m> GuestBuilder<'m, ()> {
-    pub(crate) fn new(module: &'m Module) -> Self {
-        Self {
-            module,
-            memory: Box::from("memory"),
-            data: (),
-        }
-    }
+    store: Store<GuestState<T>>,
+    linker: Linker<GuestState<T>>,
+    /// Set when the host named the export explicitly.
+    memory_chosen: bool,
 }
 
 impl<'m, T> GuestBuilder<'m, T> {
-    /// The name of the exported memory the views show (default `memory`).
+    pub(crate) fn new(module: &'m Module, data: T) -> Self {
+        let engine = module.engine();
+        let state = GuestState {
+            data,
+            memory: None,
+            memory_export: Box::from("memory"),
+            guest: next_guest_id(),
+        };
+        Self {
+            module,
+            store: Store::new(engine, state),
+            linker: Linker::new(engine),
+            memory_chosen: false,
+        }
+    }
+
+    /// The name of the exported memory the views show (default `memory`; if
+    /// the module exports no `memory`, the first host memory it imports).
     pub fn memory(mut self, export_name: &str) -> Self {
-        self.memory = Box::from(export_name);
+        self.store.data_mut().memory_export = Box::from(export_name);
+        self.memory_chosen = true;
         self
     }
 
-    /// Host data to keep in the guest's store, reachable with
-    /// [`Guest::data`] and from host functions.
-    pub fn data<U>(self, data: U) -> GuestBuilder<'m, U> {
-        GuestBuilder {
-            module: self.module,
-            memory: self.memory,
-            data,
+    /// Gives the guest a host function to import as `module`.`name`.
+    ///
+    /// The closure gets a [`HostContext`](crate::HostContext) (the guest's memory and the host
+    /// data) and the call's parameters, and returns `linmem::Result` of its
+    /// results; an error fails the guest's call with [`Error::HostFunc`].
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use linmem::HostContext;
+    /// let module = linmem::Module::new(r#"(module
+    ///     (import "env" "fill" (func $fill (param i32 i32) (result i32)))
+    ///     (memory (export "memory") 1)
+    ///     (func (export "run") (result i32) (call $fill (i32.const 16) (i32.const 8))))"#)?;
+    /// let mut guest = module
+    ///     .guest()
+    ///     .func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
+    ///         let len = cap.min(3); // "hi!" or as much of it as fits
+    ///         cx.view_mut()?.write_bytes(ptr.into(), &b"hi!"[..usize::try_from(len).unwrap_or(0)])?;
+    ///         Ok(len)
+    ///     })?
+    ///     .instantiate()?;
+    /// assert_eq!(guest.call::<(), i32>("run", ())?, 3);
+    /// assert_eq!(guest.view().bytes(16, 3)?, b"hi!");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Instantiate`] if `module`.`name` is already defined.
+    pub fn func<P, R>(
+        mut self,
+        module: &str,
+        name: &str,
+        func: impl HostFunc<T, P, R>,
+    ) -> Result<Self> {
+        func.define(&mut self.linker, module, name)
+            .map_err(|source| Error::Instantiate { source })?;
+        Ok(self)
+    }
+
+    /// Creates a memory of `initial` pages (at most `maximum`) in the
+    /// guest's store, for the guest to import as `module`.`name` (e.g.
+    /// `env`.`memory`, asc's `--importMemory`).
+    ///
+    /// The returned handle gives views before instantiation with
+    /// [`view_mut_of`](Self::view_mut_of), and after it with
+    /// [`Guest::view_of`]; if the module exports no memory of the chosen
+    /// name, it is also the guest's default memory.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
+    ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
+    /// let mut builder = module.guest();
+    /// let memory = builder.host_memory("env", "memory", 1, Some(2))?;
+    /// builder.view_mut_of(memory)?.write(0, 42u8)?; // before the guest exists
+    /// let mut guest = builder.instantiate()?;
+    /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
+    /// assert_eq!(guest.view().read::<u8>(0)?, 42); // the default memory
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Instantiate`] if the memory type is invalid (e.g. `initial >
+    /// maximum`), cannot be allocated, or `module`.`name` is already defined.
+    pub fn host_memory(
+        &mut self,
+        module: &str,
+        name: &str,
+        initial: u32,
+        maximum: Option<u32>,
+    ) -> Result<GuestMemory> {
+        let ty = MemoryType::new(initial, maximum);
+        let memory =
+            Memory::new(&mut self.store, ty).map_err(|source| Error::Instantiate { source })?;
+        self.define_memory(module, name, memory)
+    }
+
+    /// Like [`host_memory`](Self::host_memory), on a buffer the host
+    /// allocated up front (a `static`, a leaked `Box`, a region of the
+    /// board's RAM) instead of wasmi's heap-allocated `Vec`.
+    ///
+    /// Sizing: `buffer` must hold at least `maximum` pages (65 536 bytes
+    /// each; `initial` if there is no maximum), because a static memory
+    /// never moves or reallocates. The guest sees `initial` pages; growth
+    /// beyond the buffer fails like growth beyond the maximum.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// let buffer: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536].into_boxed_slice());
+    /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
+    ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
+    /// let mut builder = module.guest();
+    /// let memory = builder.host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// builder.view_mut_of(memory)?.write(0, 42u8)?;
+    /// let mut guest = builder.instantiate()?;
+    /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
+    /// assert_eq!(guest.grow(1)?, 1);
+    /// assert!(guest.grow(1).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Instantiate`] if the memory type is invalid, `buffer` is
+    /// too small for it, or `module`.`name` is already defined.
+    pub fn host_memory_static(
+        &mut self,
+        module: &str,
+        name: &str,
+        buffer: &'static mut [u8],
+        initial: u32,
+        maximum: Option<u32>,
+    ) -> Result<GuestMemory> {
+        let ty = MemoryType::new(initial, maximum);
+        let memory = Memory::new_static(&mut self.store, ty, buffer)
+            .map_err(|source| Error::Instantiate { source })?;
+        self.define_memory(module, name, memory)
+    }
+
+    /// Makes a memory of this builder's store importable as `module`.`name`.
+    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<GuestMemory> {
+        self.linker
+            .define(module, name, memory)
+            .map_err(|source| Error::Instantiate {
+                source: source.into(),
+            })?;
+        let state = self.store.data();
+        let handle = GuestMemory::new(&self.store, memory, state.guest);
+        if state.memory.is_none() {
+            self.store.data_mut().memory = Some(handle);
         }
+        Ok(handle)
+    }
+
+    /// A read-only view of a host memory before instantiation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
+    pub fn view_of(&self, memory: GuestMemory) -> Result<LinearMemoryView<'_>> {
+        self.own_memory(memory)?;
+        Ok(memory.view(&self.store))
+    }
+
+    /// A read-write view of a host memory before instantiation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
+    pub fn view_mut_of(&mut self, memory: GuestMemory) -> Result<LinearMemoryViewMut<'_>> {
+        self.own_memory(memory)?;
+        Ok(memory.view_and_data_mut(&mut self.store).0)
+    }
+
+    fn own_memory(&self, memory: GuestMemory) -> Result<()> {
+        if memory.belongs_to(self.store.data().guest) {
+            Ok(())
+        } else {
+            Err(Error::ForeignHandle {
+                name: Box::from("memory"),
+            })
+        }
+    }
+
+    /// The store the guest will run in (escape hatch), e.g. to create
+    /// wasmi items before instantiation.
+    pub fn store_mut(&mut self) -> &mut Store<GuestState<T>> {
+        &mut self.store
+    }
+
+    /// The linker holding the guest's imports (escape hatch).
+    pub fn linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
+        &mut self.linker
     }
 
     /// Instantiates the module, runs its start function and finds its memory.
@@ -376,28 +710,39 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::MissingImport`] if the module imports anything not provided;
-    /// [`Error::Trap`] or [`Error::Call`] (for the function `(start)`) if the
-    /// start function fails; [`Error::Instantiate`] for other instantiation
-    /// failures; [`Error::MissingExport`] or [`Error::WrongExportKind`] if the
-    /// memory export is missing or not a memory.
+    /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
+    /// function `(start)`) if the start function fails;
+    /// [`Error::Instantiate`] for other instantiation failures (e.g. an
+    /// import of the wrong type); [`Error::MissingExport`] or
+    /// [`Error::WrongExportKind`] if the memory export is missing or not a
+    /// memory.
     pub fn instantiate(self) -> Result<Guest<T>> {
-        let engine = self.module.engine();
-        let mut store = Store::new(engine, GuestState { data: self.data });
-        let linker = Linker::<GuestState<T>>::new(engine);
+        let Self {
+            module,
+            mut store,
+            linker,
+            memory_chosen,
+        } = self;
         let instance = linker
-            .instantiate_and_start(&mut store, self.module.as_wasmi())
+            .instantiate_and_start(&mut store, module.as_wasmi())
             .map_err(instantiation_error)?;
-        let memory = match instance.get_export(&store, &self.memory) {
-            Some(Extern::Memory(memory)) => memory,
-            other => return Err(export_error(&self.memory, "memory", other)),
+        let state = store.data();
+        let memory = match (
+            instance.get_export(&store, &state.memory_export),
+            state.memory,
+        ) {
+            (Some(Extern::Memory(memory)), _) => GuestMemory::new(&store, memory, state.guest),
+            (None, Some(host)) if !memory_chosen => host,
+            (other, _) => return Err(export_error(&state.memory_export, "memory", other)),
         };
-        let page_size = measured_page_size(&store, memory);
+        let id = state.guest;
+        store.data_mut().memory = Some(memory);
         Ok(Guest {
             store,
+            linker,
             instance,
             memory,
-            page_size,
-            id: next_guest_id(),
+            id,
         })
     }
 }

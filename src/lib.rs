@@ -46,9 +46,12 @@
 
 extern crate alloc;
 
+mod assemblyscript;
 mod error;
 mod func;
 mod guest;
+mod host;
+mod memory;
 mod module;
 mod value;
 mod view;
@@ -56,7 +59,9 @@ mod view;
 pub use self::{
     error::{Error, Result},
     func::GuestFunc,
-    guest::{Guest, GuestBuilder, GuestState},
+    guest::{Guest, GuestBuilder, GuestInstance, GuestState},
+    host::{HostContext, HostFunc},
+    memory::GuestMemory,
     module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
     value::{ByteArray, MemoryValue},
     view::{LinearMemoryView, LinearMemoryViewMut},

@@ -107,10 +107,16 @@ impl Module {
         self.guest().instantiate()
     }
 
-    /// A builder to instantiate the module with another memory export name,
-    /// host state, or host configuration.
+    /// A builder to instantiate the module with host functions, host
+    /// memories or another memory export name.
     pub fn guest(&self) -> GuestBuilder<'_, ()> {
-        GuestBuilder::new(self)
+        GuestBuilder::new(self, ())
+    }
+
+    /// A builder like [`guest`](Self::guest) whose guest keeps `data` in its
+    /// store, for the host and its host functions.
+    pub fn guest_with<T>(&self, data: T) -> GuestBuilder<'_, T> {
+        GuestBuilder::new(self, data)
     }
 
     /// The engine the module was compiled on.

@@ -322,8 +322,7 @@ fn another_memory_export_name_can_be_chosen() {
 fn escape_hatches_reach_wasmi() {
     let mut guest = Module::linear_memory()
         .unwrap()
-        .guest()
-        .data(7u32)
+        .guest_with(7u32)
         .instantiate()
         .unwrap();
     *guest.data_mut() += 1;

@@ -1,0 +1,78 @@
+//! AssemblyScript's `env.abort` import.
+
+use crate::error::{Error, Result};
+use crate::guest::GuestBuilder;
+use crate::host::HostContext;
+use crate::view::LinearMemoryView;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// An AssemblyScript string at `ptr`, lossily decoded for a diagnostic: UTF-16LE
+/// whose byte length is the u32 stored at `ptr - 4`; a null `ptr` is empty.
+fn lossy_string(view: &LinearMemoryView<'_>, ptr: u32) -> Result<String> {
+    let addr = u64::from(ptr);
+    if addr == 0 {
+        return Ok(String::new());
+    }
+    let header = addr.checked_sub(4).ok_or(Error::OutOfBounds {
+        addr,
+        len: 4,
+        size: view.len(),
+    })?;
+    let byte_len = view.read::<u32>(header)?;
+    let units: Vec<u16> = view
+        .bytes(addr, u64::from(byte_len))?
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    Ok(char::decode_utf16(units)
+        .map(|unit| unit.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect())
+}
+
+impl<T: 'static> GuestBuilder<'_, T> {
+    /// Provides AssemblyScript's `env.abort(message, fileName, line,
+    /// column)` import: it decodes the guest's message and file name (UTF-16
+    /// strings with their byte length at `ptr - 4`) and fails the guest's
+    /// call with [`Error::Abort`] inside [`Error::HostFunc`].
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// // What asc emits for `assert(false, "boom")` in index.ts, line 3, column 5.
+    /// let module = linmem::Module::new(r#"(module
+    ///     (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+    ///     (memory (export "memory") 1)
+    ///     (data (i32.const 12) "\08\00\00\00b\00o\00o\00m\00")
+    ///     (data (i32.const 28) "\10\00\00\00i\00n\00d\00e\00x\00.\00t\00s\00")
+    ///     (func (export "run") (call $abort (i32.const 16) (i32.const 32) (i32.const 3) (i32.const 5))))"#)?;
+    /// let mut guest = module.guest().assemblyscript_abort()?.instantiate()?;
+    /// let err = guest.call::<(), ()>("run", ()).unwrap_err();
+    /// let linmem::Error::HostFunc { source, .. } = err else { panic!("{err}") };
+    /// assert_eq!(source.to_string(), "the guest aborted: boom at index.ts:3:5");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Instantiate`] if `env`.`abort` is already defined.
+    pub fn assemblyscript_abort(self) -> Result<Self> {
+        self.func(
+            "env",
+            "abort",
+            |cx: HostContext<'_, T>,
+             message: u32,
+             file: u32,
+             line: u32,
+             column: u32|
+             -> Result<()> {
+                let view = cx.view()?;
+                Err(Error::Abort {
+                    message: lossy_string(&view, message)?,
+                    file: lossy_string(&view, file)?,
+                    line,
+                    column,
+                })
+            },
+        )
+    }
+}

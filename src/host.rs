@@ -1,0 +1,173 @@
+//! Host functions: closures the guest imports, with the same view API over
+//! the calling guest's memory.
+
+use crate::error::{Error, Result};
+use crate::guest::GuestState;
+use crate::memory::GuestMemory;
+use crate::view::{LinearMemoryView, LinearMemoryViewMut};
+use alloc::boxed::Box;
+use wasmi::{Caller, Extern, Linker, WasmRet, WasmTy};
+
+/// What a host function gets besides its parameters: the calling guest's
+/// memory and the host data of its store.
+///
+/// ```
+/// # fn main() -> linmem::Result<()> {
+/// use linmem::{HostContext, Module};
+///
+/// let module = Module::new(r#"(module
+///     (import "env" "log" (func $log (param i32 i32)))
+///     (memory (export "memory") 1)
+///     (data (i32.const 8) "hello from the guest")
+///     (func (export "run") (call $log (i32.const 8) (i32.const 20))))"#)?;
+/// let mut guest = module
+///     .guest_with(Vec::<String>::new())
+///     .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
+///         let (view, lines) = cx.view_and_data_mut()?;
+///         lines.push(view.str(ptr.into(), len.into())?.to_owned());
+///         Ok(())
+///     })?
+///     .instantiate()?;
+/// guest.call::<(), ()>("run", ())?;
+/// assert_eq!(guest.data(), &["hello from the guest"]);
+/// # Ok(()) }
+/// ```
+///
+/// A host function fails the guest's call by returning an error; the caller
+/// gets [`Error::HostFunc`] with that error intact as its source (use
+/// [`Error::custom`] for the host's own error types).
+pub struct HostContext<'a, T> {
+    caller: Caller<'a, GuestState<T>>,
+}
+
+impl<T> core::fmt::Debug for HostContext<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HostContext").finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> HostContext<'a, T> {
+    /// The guest's memory: the one its views show, or (while the start
+    /// function runs) its export of that name.
+    fn memory(&self) -> Result<GuestMemory> {
+        let state = self.caller.data();
+        if let Some(memory) = state.memory() {
+            return Ok(memory);
+        }
+        match self.caller.get_export(state.memory_export()) {
+            Some(Extern::Memory(memory)) => {
+                Ok(GuestMemory::new(&self.caller, memory, state.guest_id()))
+            }
+            _ => Err(Error::MissingExport {
+                name: Box::from(state.memory_export()),
+                expected: "memory",
+            }),
+        }
+    }
+
+    /// A read-only view of the calling guest's memory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingExport`] if the guest has no memory (yet: a start
+    /// function calling the host before its memory export exists).
+    pub fn view(&self) -> Result<LinearMemoryView<'_>> {
+        Ok(self.memory()?.view(&self.caller))
+    }
+
+    /// A read-write view of the calling guest's memory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingExport`] if the guest has no memory.
+    pub fn view_mut(&mut self) -> Result<LinearMemoryViewMut<'_>> {
+        Ok(self.view_and_data_mut()?.0)
+    }
+
+    /// A read-write view of the memory and the host data at the same time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingExport`] if the guest has no memory.
+    pub fn view_and_data_mut(&mut self) -> Result<(LinearMemoryViewMut<'_>, &mut T)> {
+        let memory = self.memory()?;
+        let (view, state) = memory.view_and_data_mut(&mut self.caller);
+        Ok((view, state.data_mut()))
+    }
+
+    /// The host data of the guest's store.
+    #[must_use]
+    pub fn data(&self) -> &T {
+        self.caller.data().data()
+    }
+
+    /// The host data of the guest's store, mutably.
+    #[must_use]
+    pub fn data_mut(&mut self) -> &mut T {
+        self.caller.data_mut().data_mut()
+    }
+
+    /// The underlying wasmi caller (escape hatch), e.g. to call other
+    /// exports of the calling instance.
+    #[must_use]
+    pub fn caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
+        &mut self.caller
+    }
+}
+
+/// A closure the host can give a guest to import: `Fn(HostContext<'_, T>,
+/// params...) -> linmem::Result<results>`, with up to 12 parameters of wasm
+/// types (`i32`, `u32`, `i64`, `u64`, `f32`, `f64`, ...) and a result that is
+/// `()`, one such value or a tuple of them.
+///
+/// Implemented for every such closure; there is nothing to implement by hand.
+pub trait HostFunc<T, Params, Results>: Send + Sync + 'static {
+    /// Defines the function as `module`.`name` in `linker`.
+    #[doc(hidden)]
+    fn define(
+        self,
+        linker: &mut Linker<GuestState<T>>,
+        module: &str,
+        name: &str,
+    ) -> Result<(), wasmi::Error>;
+}
+
+/// Turns a host function's error into the wasmi error that unwinds the guest.
+#[cold]
+fn unwind(error: Error) -> wasmi::Error {
+    wasmi::Error::host(error)
+}
+
+macro_rules! impl_host_func {
+    ($($param:ident),*) => {
+        impl<T, F, R, $($param,)*> HostFunc<T, ($($param,)*), R> for F
+        where
+            T: 'static,
+            F: Fn(HostContext<'_, T>, $($param),*) -> Result<R> + Send + Sync + 'static,
+            $($param: WasmTy,)*
+            core::result::Result<R, wasmi::Error>: WasmRet,
+        {
+            #[allow(non_snake_case)]
+            fn define(self, linker: &mut Linker<GuestState<T>>, module: &str, name: &str) -> Result<(), wasmi::Error> {
+                linker.func_wrap(module, name, move |caller: Caller<'_, GuestState<T>>, $($param: $param),*| {
+                    (self)(HostContext { caller }, $($param),*).map_err(unwind)
+                })?;
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_host_func!();
+impl_host_func!(A1);
+impl_host_func!(A1, A2);
+impl_host_func!(A1, A2, A3);
+impl_host_func!(A1, A2, A3, A4);
+impl_host_func!(A1, A2, A3, A4, A5);
+impl_host_func!(A1, A2, A3, A4, A5, A6);
+impl_host_func!(A1, A2, A3, A4, A5, A6, A7);
+impl_host_func!(A1, A2, A3, A4, A5, A6, A7, A8);
+impl_host_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9);
+impl_host_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10);
+impl_host_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11);
+impl_host_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12);
