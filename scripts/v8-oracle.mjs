@@ -51,7 +51,7 @@ function fnv1a64(bytes) {
   // 64-bit FNV-1a on two 32-bit halves (BigInt per byte is slow).
   let hi = 0xcbf29ce4, lo = 0x84222325;
   for (let i = 0; i < bytes.length; i++) {
-    lo ^= bytes[i];
+    lo = (lo ^ bytes[i]) >>> 0;
     // multiply (hi, lo) by the prime 0x100000001b3 = 2^40 + 0x1b3, modulo 2^64
     const loMul = lo * 0x1b3;
     const carry = Math.floor(loMul / 0x100000000);
