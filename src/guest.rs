@@ -601,7 +601,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         initial: u32,
         maximum: Option<u32>,
     ) -> Result<GuestMemory> {
-        let ty = MemoryType::new(initial, maximum);
+        let ty = memory_type(initial, maximum)?;
         let memory =
             Memory::new(&mut self.store, ty).map_err(|source| Error::Instantiate { source })?;
         self.define_memory(module, name, memory)
@@ -611,10 +611,16 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// allocated up front (a `static`, a leaked `Box`, a region of the
     /// board's RAM) instead of wasmi's heap-allocated `Vec`.
     ///
-    /// Sizing: `buffer` must hold at least `maximum` pages (65 536 bytes
-    /// each; `initial` if there is no maximum), because a static memory
-    /// never moves or reallocates. The guest sees `initial` pages; growth
-    /// beyond the buffer fails like growth beyond the maximum.
+    /// Sizing: `buffer` must hold at least `initial` pages (65 536 bytes
+    /// each), which wasmi zeroes. A static memory never moves or
+    /// reallocates, so its declared maximum becomes `maximum` or the number
+    /// of whole pages in `buffer`, whichever is less (`buffer.len() / 65 536`
+    /// without a `maximum`): growth past it fails with
+    /// [`Error::GrowPastMaximum`] for the host and -1 for the guest's
+    /// `memory.grow`. (wasmi 2.0 itself panics when a guest grows a static
+    /// memory past its buffer; the clamp makes that unreachable.) An import
+    /// that declares a larger maximum than the clamped one is refused at
+    /// instantiation, as the WebAssembly subtyping rules require.
     ///
     /// ```
     /// # fn main() -> linmem::Result<()> {
@@ -634,7 +640,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if the memory type is invalid, `buffer` is
-    /// too small for it, or `module`.`name` is already defined.
+    /// smaller than `initial` pages, or `module`.`name` is already defined.
     pub fn host_memory_static(
         &mut self,
         module: &str,
@@ -643,7 +649,10 @@ impl<'m, T> GuestBuilder<'m, T> {
         initial: u32,
         maximum: Option<u32>,
     ) -> Result<GuestMemory> {
-        let ty = MemoryType::new(initial, maximum);
+        let buffer_pages = buffer.len() / 65_536;
+        let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
+        let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
+        let ty = memory_type(initial, Some(maximum))?;
         let memory = Memory::new_static(&mut self.store, ty, buffer)
             .map_err(|source| Error::Instantiate { source })?;
         self.define_memory(module, name, memory)
@@ -745,6 +754,16 @@ impl<'m, T> GuestBuilder<'m, T> {
             id,
         })
     }
+}
+
+/// The type of a 32-bit host memory; wasmi's `MemoryType::new` would panic
+/// on `initial > maximum`.
+fn memory_type(initial: u32, maximum: Option<u32>) -> Result<MemoryType> {
+    let mut builder = MemoryType::builder();
+    builder.min(u64::from(initial)).max(maximum.map(u64::from));
+    builder.build().map_err(|source| Error::Instantiate {
+        source: source.into(),
+    })
 }
 
 /// Sorts wasmi's instantiation errors into linmem's variants.

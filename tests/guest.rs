@@ -1,4 +1,5 @@
 //! The reference scenario, calls, traps, grow and the instantiation errors.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, Module, TrapCode};
 

@@ -1,5 +1,6 @@
 //! Every typed width, unaligned addresses, the last valid byte and every
 //! out-of-bounds edge of the views.
+#![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
 use linmem::{Error, Guest, MemoryValue};
 
