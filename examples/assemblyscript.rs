@@ -58,7 +58,10 @@ fn main() -> linmem::Result<()> {
     // 1. The reference page's program, `asc index.ts -o index.wasm`: the start
     //    function grows the (0-page) memory to 1 page and stores 24 at 0.
     let mut guest = Guest::new(SEED)?;
-    println!("seed: {} page(s) after the start function", guest.view().pages());
+    println!(
+        "seed: {} page(s) after the start function",
+        guest.view().pages()
+    );
     println!("      memory[0] = {}", guest.view().read::<u8>(0)?);
     guest.view_mut().write(1, 25u8)?;
     let one: i32 = guest.call("readWasmMemoryAndReturnIndexOne", ())?;
@@ -67,7 +70,10 @@ fn main() -> linmem::Result<()> {
     // 2. With --exportStart _start, nothing runs at instantiation: memory is
     //    empty until the host calls _start, and reading before it traps.
     let mut guest = Guest::new(SEED_EXPORT_START)?;
-    println!("--exportStart: {} page(s) before _start", guest.view().pages());
+    println!(
+        "--exportStart: {} page(s) before _start",
+        guest.view().pages()
+    );
     let early = guest.call::<(), i32>("readWasmMemoryAndReturnIndexOne", ());
     println!("      reading before _start: {}", early.unwrap_err());
     guest.call::<(), ()>("_start", ())?;
@@ -82,7 +88,10 @@ fn main() -> linmem::Result<()> {
     let mut guest = module.guest().assemblyscript_abort()?.instantiate()?;
     let name = new_string(&mut guest, "Wörld 🌍")?;
     let greeting: i32 = guest.call("greet", name)?;
-    println!("strings: greet(\"Wörld 🌍\") = {:?}", read_string(&guest.view(), greeting)?);
+    println!(
+        "strings: greet(\"Wörld 🌍\") = {:?}",
+        read_string(&guest.view(), greeting)?
+    );
     let units: i32 = guest.call("length", name)?;
     let utf8: i32 = guest.call("utf8Length", name)?;
     println!("      {units} UTF-16 code units, {utf8} UTF-8 bytes");

@@ -57,10 +57,20 @@ fn main() -> linmem::Result<()> {
     // A string in, a new string out, which the host frees afterwards.
     let word = put(&mut guest, b"stressed\0")?;
     let reversed: i32 = guest.call("reversed", word)?;
-    println!("reversed(\"stressed\") -> {:?}", c_string(&guest.view(), reversed)?);
+    println!(
+        "reversed(\"stressed\") -> {:?}",
+        c_string(&guest.view(), reversed)?
+    );
 
     let live: i32 = guest.call("allocated_bytes", ())?;
-    for (ptr, size) in [(a, 5), (b, 6), (out_len, 4), (joined, 11), (word, 9), (reversed, 9)] {
+    for (ptr, size) in [
+        (a, 5),
+        (b, 6),
+        (out_len, 4),
+        (joined, 11),
+        (word, 9),
+        (reversed, 9),
+    ] {
         guest.call::<(i32, i32), ()>("dealloc", (ptr, size))?;
     }
     let after: i32 = guest.call("allocated_bytes", ())?;
@@ -68,7 +78,10 @@ fn main() -> linmem::Result<()> {
 
     // The guest's allocator grows memory itself, up to its 16-page maximum.
     let big: i32 = guest.call("alloc", 200_000)?;
-    println!("alloc(200000) = {big}: memory is now {} pages", guest.view().pages());
+    println!(
+        "alloc(200000) = {big}: memory is now {} pages",
+        guest.view().pages()
+    );
     let too_big: i32 = guest.call("alloc", 2_000_000)?;
     println!("alloc(2000000) = {too_big} (null: memory.grow failed at the maximum)");
     Ok(())

@@ -15,18 +15,27 @@ fn reference_scenario_from_the_embedded_binary() {
     let mut guest = module.instantiate().unwrap();
     assert_eq!(guest.view().read::<u8>(0).unwrap(), 24);
     guest.view_mut().write(1, 25u8).unwrap();
-    let read_one = guest.func::<(), i32>("readWasmMemoryAndReturnIndexOne").unwrap();
+    let read_one = guest
+        .func::<(), i32>("readWasmMemoryAndReturnIndexOne")
+        .unwrap();
     assert_eq!(read_one.call(&mut guest, ()).unwrap(), 25);
     assert!(matches!(
         guest.view().read::<u16>(65_535),
-        Err(Error::OutOfBounds { addr: 65_535, len: 2, size: 65_536 })
+        Err(Error::OutOfBounds {
+            addr: 65_535,
+            len: 2,
+            size: 65_536
+        })
     ));
 }
 
 #[cfg(not(feature = "wat"))]
 #[test]
 fn text_input_without_the_wat_feature_is_a_compile_error() {
-    assert!(matches!(Module::new("(module)"), Err(Error::Compile { .. })));
+    assert!(matches!(
+        Module::new("(module)"),
+        Err(Error::Compile { .. })
+    ));
 }
 
 #[test]
@@ -41,15 +50,25 @@ fn host_functions_and_a_static_memory_work_without_std_features() {
     let buffer: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536].into_boxed_slice());
     let mut builder = module
         .guest_with(0u32)
-        .func("env", "sum", |mut cx: HostContext<'_, u32>, ptr: u32, len: u32| {
-            let (view, calls) = cx.view_and_data_mut()?;
-            *calls += 1;
-            let bytes = view.bytes(ptr.into(), len.into())?;
-            Ok(bytes.iter().map(|&b| u32::from(b)).sum::<u32>())
-        })
+        .func(
+            "env",
+            "sum",
+            |mut cx: HostContext<'_, u32>, ptr: u32, len: u32| {
+                let (view, calls) = cx.view_and_data_mut()?;
+                *calls += 1;
+                let bytes = view.bytes(ptr.into(), len.into())?;
+                Ok(bytes.iter().map(|&b| u32::from(b)).sum::<u32>())
+            },
+        )
         .unwrap();
-    let memory = builder.host_memory_static("env", "memory", buffer, 1, Some(2)).unwrap();
-    builder.view_mut_of(memory).unwrap().write_bytes(0, &[1, 2, 3, 4]).unwrap();
+    let memory = builder
+        .host_memory_static("env", "memory", buffer, 1, Some(2))
+        .unwrap();
+    builder
+        .view_mut_of(memory)
+        .unwrap()
+        .write_bytes(0, &[1, 2, 3, 4])
+        .unwrap();
     let mut guest = builder.instantiate().unwrap();
     assert_eq!(guest.call::<(), i32>("run", ()).unwrap(), 10);
     assert_eq!(*guest.data(), 1);

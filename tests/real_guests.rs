@@ -272,9 +272,7 @@ fn c_string(guest: &mut Guest, ptr: i32) {
         .iter()
         .position(|&b| b == 0)
         .expect("NUL-terminated string");
-    let value = std::str::from_utf8(&rest[..end])
-        .expect("UTF-8")
-        .to_owned();
+    let value = std::str::from_utf8(&rest[..end]).expect("UTF-8").to_owned();
     guest
         .data_mut()
         .push(json!({"op": "c_string", "addr": at, "value": value}));
@@ -381,7 +379,11 @@ fn as_buffers() -> Log {
     read(&mut g, addr(ptr), data.len() as u64);
     // u32 values at an odd address: wasm loads are unaligned.
     let words: i32 = call(&mut g, "alloc", (17,)).unwrap();
-    write_values::<u32>(&mut g, addr(words) + 1, &[0xffff_ffff, 1, 0x8000_0000, 12345]);
+    write_values::<u32>(
+        &mut g,
+        addr(words) + 1,
+        &[0xffff_ffff, 1, 0x8000_0000, 12345],
+    );
     call::<_, i64>(&mut g, "sumU32", (words + 1, 4));
     let floats: i32 = call(&mut g, "alloc", (12,)).unwrap();
     write_values::<f32>(&mut g, addr(floats), &[1.5, -2.25, 1e-3]);
@@ -583,11 +585,7 @@ fn c_buffers() -> Log {
     call::<_, ()>(&mut g, "reverse", (buf, 0));
     grow(&mut g, 1);
     let out = 2 * PAGE;
-    call::<_, ()>(
-        &mut g,
-        "histogram",
-        (buf, len, i32::try_from(out).unwrap()),
-    );
+    call::<_, ()>(&mut g, "histogram", (buf, len, i32::try_from(out).unwrap()));
     read(&mut g, out, 256 * 4);
     write_values::<i64>(&mut g, addr(buf) + 16, &[-5, 1 << 62, 1 << 62, 3]);
     call::<_, i64>(&mut g, "sum_i64", (buf + 16, 4)); // wraps around
@@ -689,8 +687,11 @@ fn c_alloc() -> Log {
     finish(g)
 }
 
-/// Every replay, by the oracle's scenario name, with the module it loads.
-const REPLAYS: &[(&str, &str, fn() -> Log)] = &[
+/// A replay: the oracle's scenario name, the module it loads, the host code.
+type Replay = (&'static str, &'static str, fn() -> Log);
+
+/// Every replay, by the oracle's scenario name.
+const REPLAYS: &[Replay] = &[
     (
         "as/linear_memory",
         "fixtures/assemblyscript/linear_memory.wasm",
