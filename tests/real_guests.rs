@@ -246,7 +246,8 @@ fn grow(guest: &mut Guest, by: u64) {
 
 /// Decodes an AssemblyScript string: UTF-16LE, byte length in the u32 at `ptr - 4`.
 fn decode_as_string(view: &linmem::LinearMemoryView<'_>, ptr: u64) -> (u32, String) {
-    let len = view.read::<u32>(ptr - 4).expect("string header");
+    let header = ptr.checked_sub(4).expect("a string pointer is at least 4");
+    let len = view.read::<u32>(header).expect("string header");
     let units: Vec<u16> = view
         .bytes(ptr, len.into())
         .expect("string bytes")
