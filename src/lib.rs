@@ -28,10 +28,27 @@
 //!
 //! # Features
 //!
-//! - `std` (default): implements `std`-only conveniences; without it the
-//!   crate is `no_std` with `alloc`.
-//! - `wat` (default, implies `std`): [`Module::new`] also accepts
-//!   WebAssembly text.
+//! | feature | default | what it does |
+//! | --- | --- | --- |
+//! | `std` | yes | `std` conveniences; without it the crate is `#![no_std]` with `alloc`, and the view, errors, guests, host functions and host (including static) memories all remain |
+//! | `wat` | yes (implies `std`) | [`Module::new`] also accepts WebAssembly text |
+//! | `portable-dispatch` | no | wasmi's loop-based instruction dispatch instead of tail calls, for targets where tail calls are unreliable |
+//!
+//! # Threads and platform
+//!
+//! - [`Module`] is `Send + Sync` and cheap to clone: compile once, share it,
+//!   instantiate a [`Guest`] per thread.
+//! - [`Guest<T>`](Guest) is `Send` (and `Sync`) when `T` is; a guest runs on
+//!   one thread at a time because every call takes `&mut Guest`.
+//! - [`GuestFunc`], [`GuestMemory`], [`GuestInstance`], the views and
+//!   [`Error`] are `Send + Sync`.
+//! - What linmem needs from the platform: a global allocator (`alloc`), and
+//!   atomics for a 32-bit counter (as wasmi does). It needs no threads, no
+//!   file system, no clock and no executable memory: wasmi interprets, it
+//!   never generates machine code, so W^X platforms are fine.
+//! - A guest's memory is a heap `Vec<u8>` by default; a host without a
+//!   large heap gives it a pre-allocated buffer with
+//!   [`GuestBuilder::host_memory_static`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(
