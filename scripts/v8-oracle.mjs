@@ -16,6 +16,7 @@
 //   {"op":"call","func":F,"args":[...],"results":[...]}   or "trap":MESSAGE / "host_error":"abort"
 //   {"op":"grow","by":N,"result":OLD}           host grew memory ("result":"error" if refused)
 //   {"op":"abort","message":M,"file":F,"line":L,"column":C}   the guest called env.abort
+//                                               (no message/file from a start function: JS has no memory yet)
 //   {"op":"as_string","addr":A,"bytes":N,"value":S}   an AssemblyScript string (UTF-16LE, byte length at A-4)
 //   {"op":"c_string","addr":A,"value":S}        a NUL-terminated UTF-8 string
 //   {"op":"memory","pages":N,"fnv1a64":H}       size and FNV-1a 64 of all of memory
@@ -241,13 +242,19 @@ class Host {
   /** `env.abort` as AssemblyScript's JS loader does it: decode, then throw. */
   abortImport({ throws = true } = {}) {
     return (message, file, line, column) => {
-      const decode = (ptr) => {
-        if (ptr === 0) return null;
-        const len = new DataView(this.memory.buffer).getUint32(ptr - 4, true);
-        return decodeUtf16(this.bytes.slice(ptr, ptr + len));
-      };
-      this.events.push({ op: "abort", message: decode(message), file: decode(file), line, column });
-      if (throws) throw new AbortError(`abort: ${decode(message)}`);
+      if (this.memory === null) {
+        // Called by the start function: JavaScript has no instance yet, so
+        // no exported memory to decode the strings from.
+        this.events.push({ op: "abort", line, column });
+      } else {
+        const decode = (ptr) => {
+          if (ptr === 0) return null;
+          const len = new DataView(this.memory.buffer).getUint32(ptr - 4, true);
+          return decodeUtf16(this.bytes.slice(ptr, ptr + len));
+        };
+        this.events.push({ op: "abort", message: decode(message), file: decode(file), line, column });
+      }
+      if (throws) throw new AbortError("abort");
     };
   }
 }
@@ -407,6 +414,21 @@ function abortScenario(h, throws) {
 scenario("as/abort", "fixtures/assemblyscript/abort.wasm", (h) => abortScenario(h, true));
 // A host whose abort records and returns: the guest then executes `unreachable`.
 scenario("as/abort.returning", "fixtures/assemblyscript/abort.wasm", (h) => abortScenario(h, false));
+
+// A failed assert in top-level code: instantiation itself fails.
+function startAbortScenario(h, throws) {
+  try {
+    h.instantiate({ env: { abort: h.abortImport({ throws }) } });
+  } catch {
+    return; // recorded by instantiate
+  }
+  throw new Error("instantiation should have failed");
+}
+
+scenario("as/start_abort", "fixtures/assemblyscript/start_abort.wasm", (h) => startAbortScenario(h, true));
+scenario("as/start_abort.returning", "fixtures/assemblyscript/start_abort.wasm", (h) =>
+  startAbortScenario(h, false),
+);
 
 scenario("as/strings", "fixtures/assemblyscript/strings.wasm", (h) => {
   h.instantiate({ env: { abort: h.abortImport() } });

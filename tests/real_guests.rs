@@ -500,6 +500,81 @@ fn as_abort_returning() -> Log {
     finish(g)
 }
 
+const START_ABORT: &str = "fixtures/assemblyscript/start_abort.wasm";
+
+/// A failed assert in top-level code: instantiation fails. JavaScript has no
+/// memory to decode the message from yet, so the oracle records only line and
+/// column; linmem can read the memory during the start function, and the
+/// replay checks the decoded message as well.
+fn as_start_abort() -> Log {
+    let module = module(START_ABORT);
+    let builder = module
+        .guest_with(Log::new())
+        .assemblyscript_abort()
+        .expect("env.abort");
+    let err = builder
+        .instantiate()
+        .expect_err("the start function aborts");
+    let Error::HostFunc { func, source } = err else {
+        panic!("expected a host function error, got {err}");
+    };
+    assert_eq!(&*func, "(start)");
+    let Error::Abort {
+        message,
+        file,
+        line,
+        column,
+    } = *source
+    else {
+        panic!("expected an abort, got {source}");
+    };
+    assert_eq!(
+        (message.as_str(), file.as_str()),
+        ("needs 2 pages of memory", "start_abort.ts")
+    );
+    vec![
+        json!({"op": "abort", "line": line, "column": column}),
+        json!({"op": "instantiate", "host_error": "abort"}),
+    ]
+}
+
+/// The same with an abort that returns: the start function then traps.
+fn as_start_abort_returning() -> Log {
+    let module = module(START_ABORT);
+    // The guest's store (and its data) is gone when instantiation fails, so
+    // the host function records into a log shared with the test.
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(Log::new()));
+    let log = std::sync::Arc::clone(&shared);
+    let builder = module
+        .guest_with(Log::new())
+        .func(
+            "env",
+            "abort",
+            move |cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
+                let view = cx.view()?;
+                let (_, message) = decode_as_string(&view, message.into());
+                let (_, file) = decode_as_string(&view, file.into());
+                assert_eq!(
+                    (message.as_str(), file.as_str()),
+                    ("needs 2 pages of memory", "start_abort.ts")
+                );
+                log.lock()
+                    .unwrap()
+                    .push(json!({"op": "abort", "line": line, "column": column}));
+                Ok(())
+            },
+        )
+        .expect("env.abort");
+    let err = builder.instantiate().expect_err("the start function traps");
+    let Error::Trap { func, code, .. } = err else {
+        panic!("expected a trap, got {err}");
+    };
+    assert_eq!(&*func, "(start)");
+    let mut events = shared.lock().unwrap().clone();
+    events.push(json!({"op": "instantiate", "trap": trap_name(code)}));
+    events
+}
+
 fn as_strings() -> Log {
     const STRING_ID: i32 = 2;
     const ARRAYBUFFER_ID: i32 = 1;
@@ -753,6 +828,12 @@ const REPLAYS: &[Replay] = &[
         "as/abort.returning",
         "fixtures/assemblyscript/abort.wasm",
         as_abort_returning,
+    ),
+    ("as/start_abort", START_ABORT, as_start_abort),
+    (
+        "as/start_abort.returning",
+        START_ABORT,
+        as_start_abort_returning,
     ),
     (
         "as/strings",
