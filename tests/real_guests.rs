@@ -367,7 +367,7 @@ fn as_buffers() -> Log {
     call::<_, i32>(&mut g, "sum", (ptr, len));
     call::<_, i32>(&mut g, "fnv1a", (ptr, len));
     call::<_, ()>(&mut g, "reverse", (ptr, len));
-    read(&mut g, addr(ptr), data.len() as u64);
+    read(&mut g, addr(ptr), u64::try_from(data.len()).unwrap());
     // u32 values at an odd address: wasm loads are unaligned.
     let words: i32 = call(&mut g, "alloc", (17,)).unwrap();
     write_values::<u32>(
@@ -381,7 +381,7 @@ fn as_buffers() -> Log {
     call::<_, ()>(&mut g, "scale", (floats, 3, 3.0f32));
     read(&mut g, addr(floats), 12);
     let copy: i32 = call(&mut g, "duplicate", (ptr, len)).unwrap();
-    read(&mut g, addr(copy), data.len() as u64);
+    read(&mut g, addr(copy), u64::try_from(data.len()).unwrap());
     call::<_, ()>(&mut g, "dealloc", (copy,));
     snapshot(&mut g);
     finish(g)
@@ -414,7 +414,7 @@ fn as_structs() -> Log {
     // Three particles written by the host; only `mass` matters to totalMass.
     let arr = base + 64;
     for (i, mass) in [1.25f32, 2.5, -0.75].into_iter().enumerate() {
-        let at = arr + 32 * i as u64;
+        let at = arr + 32 * u64::try_from(i).unwrap();
         write_values::<u32>(&mut g, at, &[u32::try_from(i).unwrap() + 1]);
         write_values::<f32>(&mut g, at + 8, &[mass]);
     }
@@ -646,7 +646,7 @@ fn c_buffers() -> Log {
     call::<_, i32>(&mut g, "sum_bytes", (buf, len));
     call::<_, i32>(&mut g, "fnv1a", (buf, len));
     call::<_, ()>(&mut g, "reverse", (buf, len));
-    read(&mut g, addr(buf), data.len() as u64);
+    read(&mut g, addr(buf), u64::try_from(data.len()).unwrap());
     call::<_, ()>(&mut g, "reverse", (buf, 1));
     call::<_, ()>(&mut g, "reverse", (buf, 0));
     grow(&mut g, 1);
