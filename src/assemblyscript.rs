@@ -5,36 +5,21 @@ use crate::guest::GuestBuilder;
 use crate::host::HostContext;
 use crate::view::LinearMemoryView;
 use alloc::string::String;
-use alloc::vec::Vec;
 
-/// An AssemblyScript string at `ptr`, lossily decoded for a diagnostic: UTF-16LE
-/// whose byte length is the u32 stored at `ptr - 4`; a null `ptr` is empty.
-fn lossy_string(view: &LinearMemoryView<'_>, ptr: u32) -> Result<String> {
-    let addr = u64::from(ptr);
-    if addr == 0 {
-        return Ok(String::new());
+/// An AssemblyScript string argument of `abort`; a null pointer means none.
+fn optional_string(view: &LinearMemoryView<'_>, ptr: u32) -> Result<String> {
+    match ptr {
+        0 => Ok(String::new()),
+        ptr => view.assemblyscript_string(u64::from(ptr)),
     }
-    let header = addr.checked_sub(4).ok_or(Error::OutOfBounds {
-        addr,
-        len: 4,
-        size: view.len(),
-    })?;
-    let byte_len = view.read::<u32>(header)?;
-    let units: Vec<u16> = view
-        .bytes(addr, u64::from(byte_len))?
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
-    Ok(char::decode_utf16(units)
-        .map(|unit| unit.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect())
 }
 
 impl<T: 'static> GuestBuilder<'_, T> {
     /// Provides AssemblyScript's `env.abort(message, fileName, line,
     /// column)` import: it decodes the guest's message and file name (UTF-16
     /// strings with their byte length at `ptr - 4`) and fails the guest's
-    /// call with [`Error::Abort`] inside [`Error::HostFunc`].
+    /// call with [`Error::Abort`] inside [`Error::HostFunc`]. A string that
+    /// cannot be decoded fails the call with that decoding error instead.
     ///
     /// ```
     /// # fn main() -> linmem::Result<()> {
@@ -67,8 +52,8 @@ impl<T: 'static> GuestBuilder<'_, T> {
              -> Result<()> {
                 let view = cx.view()?;
                 Err(Error::Abort {
-                    message: lossy_string(&view, message)?,
-                    file: lossy_string(&view, file)?,
+                    message: optional_string(&view, message)?,
+                    file: optional_string(&view, file)?,
                     line,
                     column,
                 })

@@ -5,6 +5,34 @@ use alloc::string::String;
 use core::str::Utf8Error;
 use wasmi::TrapCode;
 
+/// What is wrong with an address a guest allocator returned, in
+/// [`Error::BadAllocation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AllocationFault {
+    /// The allocator returned 0, its way of saying it is out of memory.
+    Null,
+    /// The allocated range does not lie inside the memory.
+    OutOfBounds {
+        /// The memory's size in bytes after the allocator returned.
+        memory_size: u64,
+    },
+    /// The address is not a multiple of the alignment asked for.
+    Misaligned,
+}
+
+impl core::fmt::Display for AllocationFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Null => f.write_str("a null pointer"),
+            Self::OutOfBounds { memory_size } => {
+                write!(f, "out of bounds of a memory of {memory_size} bytes")
+            }
+            Self::Misaligned => f.write_str("misaligned"),
+        }
+    }
+}
+
 /// A `Result` whose error is [`linmem::Error`](Error).
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
@@ -180,6 +208,123 @@ pub enum Error {
         source: Utf8Error,
     },
 
+    /// Pointer arithmetic (an element offset, a slice's byte length, a
+    /// header before a pointer) left the 64-bit address space.
+    #[error("pointer arithmetic overflows: address {addr} offset by {offset} bytes")]
+    PtrOverflow {
+        /// The address the arithmetic started from.
+        addr: u64,
+        /// The offset in bytes that was added (negative: subtracted); it
+        /// saturates at the bounds of `i128` for products beyond them.
+        offset: i128,
+    },
+
+    /// An element index or split point is past the end of a
+    /// [`GuestSlice`](crate::GuestSlice).
+    #[error("index {index} out of range for a guest slice of {len} elements")]
+    IndexOutOfRange {
+        /// The index or split point asked for.
+        index: u64,
+        /// The slice's length in elements.
+        len: u64,
+    },
+
+    /// A host slice copied into a [`GuestSlice`](crate::GuestSlice) does not
+    /// have the guest slice's length.
+    #[error("length mismatch: a guest slice of {guest} elements and a host slice of {host}")]
+    LengthMismatch {
+        /// The guest slice's length in elements.
+        guest: u64,
+        /// The host slice's length in elements.
+        host: u64,
+    },
+
+    /// A range of linear memory read as UTF-16LE text is not valid UTF-16
+    /// (an unpaired surrogate, or an odd number of bytes).
+    #[error(
+        "invalid UTF-16 in the {len} bytes at address {addr}: valid up to address {valid_up_to}"
+    )]
+    InvalidUtf16 {
+        /// The first address of the range.
+        addr: u64,
+        /// The length of the range in bytes.
+        len: u64,
+        /// The address of the first code unit (or lone trailing byte) that
+        /// is not part of valid UTF-16.
+        valid_up_to: u64,
+    },
+
+    /// No NUL byte terminates a C string within its maximum length.
+    #[error("no NUL byte in the {max_len} bytes at address {addr}")]
+    MissingNul {
+        /// The address of the string.
+        addr: u64,
+        /// The maximum length searched, in bytes.
+        max_len: u64,
+    },
+
+    /// A host value passed to a 32-bit guest as `i32` is above `u32::MAX`.
+    #[error("{value} does not fit in a 32-bit guest's i32 (it is above u32::MAX)")]
+    TooLargeForI32 {
+        /// The address or length that does not fit.
+        value: u64,
+    },
+
+    /// An allocation request is invalid: the alignment is not a power of
+    /// two, or (for a 32-bit memory) the size or alignment is above
+    /// `u32::MAX`.
+    #[error("invalid allocation request: {size} bytes aligned to {align}")]
+    InvalidLayout {
+        /// The size asked for, in bytes.
+        size: u64,
+        /// The alignment asked for, in bytes.
+        align: u64,
+    },
+
+    /// A guest allocator returned a pointer the host cannot use: null, out
+    /// of the memory, or not aligned as asked. Nothing was written.
+    #[error(
+        "the guest allocator `{func}` returned address {addr} for {size} bytes aligned to {align}: {fault}"
+    )]
+    BadAllocation {
+        /// The allocator export that was called.
+        func: Box<str>,
+        /// The address it returned (the `i32` reinterpreted as `u32`).
+        addr: u64,
+        /// The size asked for, in bytes.
+        size: u64,
+        /// The alignment asked for, in bytes.
+        align: u64,
+        /// What is wrong with the address.
+        fault: AllocationFault,
+    },
+
+    /// A [`HostRegion`](crate::HostRegion) has no room left for an allocation.
+    #[error(
+        "host region [{start}, {end}) is full: {size} bytes aligned to {align} do not fit after address {next}"
+    )]
+    RegionFull {
+        /// The region's first address.
+        start: u64,
+        /// The address just past the region.
+        end: u64,
+        /// The region's first free address.
+        next: u64,
+        /// The size asked for, in bytes.
+        size: u64,
+        /// The alignment asked for, in bytes.
+        align: u64,
+    },
+
+    /// A [`HostRegion`](crate::HostRegion) was given a start past its end.
+    #[error("invalid host region: start {start} is past end {end}")]
+    InvalidRegion {
+        /// The region's first address.
+        start: u64,
+        /// The address just past the region.
+        end: u64,
+    },
+
     /// Growing memory would exceed its declared maximum (or the 4 GiB or
     /// 2^64-byte limit of its index type); the memory is unchanged.
     #[error(
@@ -263,6 +408,16 @@ impl Error {
             };
         }
         Self::Call { func, source }
+    }
+
+    /// The error for pointer arithmetic that overflowed: `addr` plus
+    /// `count` elements of `size` bytes.
+    #[cold]
+    pub(crate) fn ptr_overflow(addr: u64, count: u64, size: u64) -> Self {
+        let offset = i128::from(count)
+            .checked_mul(i128::from(size))
+            .unwrap_or(i128::MAX);
+        Self::PtrOverflow { addr, offset }
     }
 
     /// The error for `len` bytes at `addr` that do not fit in `size` bytes.

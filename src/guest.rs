@@ -217,8 +217,7 @@ impl<T> Guest<T> {
     ///
     /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
     pub fn view_of(&self, memory: GuestMemory) -> Result<LinearMemoryView<'_>> {
-        self.own_memory(memory)?;
-        Ok(memory.view(&self.store))
+        Ok(memory.owned_by(self.id)?.view(&self.store))
     }
 
     /// A read-write view of one of the guest's memories.
@@ -227,8 +226,10 @@ impl<T> Guest<T> {
     ///
     /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
     pub fn view_mut_of(&mut self, memory: GuestMemory) -> Result<LinearMemoryViewMut<'_>> {
-        self.own_memory(memory)?;
-        Ok(memory.view_and_data_mut(&mut self.store).0)
+        Ok(memory
+            .owned_by(self.id)?
+            .view_and_data_mut(&mut self.store)
+            .0)
     }
 
     /// Grows one of the guest's memories; see [`grow`](Self::grow).
@@ -237,19 +238,8 @@ impl<T> Guest<T> {
     ///
     /// [`Error::ForeignHandle`] if `memory` belongs to another guest; then
     /// those of [`grow`](Self::grow).
-    pub fn grow_memory(&mut self, mut memory: GuestMemory, additional: u64) -> Result<u64> {
-        self.own_memory(memory)?;
-        memory.grow(&mut self.store, additional)
-    }
-
-    fn own_memory(&self, memory: GuestMemory) -> Result<()> {
-        if memory.belongs_to(self.id) {
-            Ok(())
-        } else {
-            Err(Error::ForeignHandle {
-                name: Box::from("memory"),
-            })
-        }
+    pub fn grow_memory(&mut self, memory: GuestMemory, additional: u64) -> Result<u64> {
+        memory.owned_by(self.id)?.grow(&mut self.store, additional)
     }
 
     fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
@@ -679,8 +669,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     ///
     /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
     pub fn view_of(&self, memory: GuestMemory) -> Result<LinearMemoryView<'_>> {
-        self.own_memory(memory)?;
-        Ok(memory.view(&self.store))
+        Ok(memory.owned_by(self.store.data().guest)?.view(&self.store))
     }
 
     /// A read-write view of a host memory before instantiation.
@@ -689,18 +678,10 @@ impl<'m, T> GuestBuilder<'m, T> {
     ///
     /// [`Error::ForeignHandle`] if `memory` belongs to another guest.
     pub fn view_mut_of(&mut self, memory: GuestMemory) -> Result<LinearMemoryViewMut<'_>> {
-        self.own_memory(memory)?;
-        Ok(memory.view_and_data_mut(&mut self.store).0)
-    }
-
-    fn own_memory(&self, memory: GuestMemory) -> Result<()> {
-        if memory.belongs_to(self.store.data().guest) {
-            Ok(())
-        } else {
-            Err(Error::ForeignHandle {
-                name: Box::from("memory"),
-            })
-        }
+        Ok(memory
+            .owned_by(self.store.data().guest)?
+            .view_and_data_mut(&mut self.store)
+            .0)
     }
 
     /// The store the guest will run in (escape hatch), e.g. to create

@@ -63,27 +63,44 @@
 
 extern crate alloc;
 
+mod allocator;
 mod assemblyscript;
 mod error;
 mod func;
 mod guest;
+mod hexdump;
 mod host;
 mod memory;
 mod module;
+mod ptr;
+mod record;
+mod region;
+mod string;
 mod value;
 mod view;
 
 pub use self::{
-    error::{Error, Result},
+    allocator::{Allocator, AllocatorKind},
+    error::{AllocationFault, Error, Result},
     func::GuestFunc,
     guest::{Guest, GuestBuilder, GuestInstance, GuestState},
+    hexdump::HexDump,
     host::{HostContext, HostFunc},
     memory::GuestMemory,
     module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
+    ptr::{GuestIter, GuestPtr, GuestSlice},
+    record::RecordField,
+    region::HostRegion,
     value::{ByteArray, MemoryValue},
     view::{LinearMemoryView, LinearMemoryViewMut},
 };
 pub use wasmi::{self, Engine, TrapCode};
+
+/// What [`memory_record!`] expands to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::record::{Layout, field, layout, read_field, write_field};
+}
 
 /// The README's examples, compiled and run as doctests so they cannot drift.
 #[cfg(all(doctest, feature = "wat"))]

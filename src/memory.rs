@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::guest::GuestId;
 use crate::view::{LinearMemoryView, LinearMemoryViewMut};
+use alloc::boxed::Box;
 use wasmi::errors::MemoryError;
 use wasmi::{AsContext, AsContextMut, Memory, StoreContext, StoreContextMut};
 
@@ -39,9 +40,15 @@ impl GuestMemory {
         self.memory
     }
 
-    /// Whether the handle belongs to guest `id`.
-    pub(crate) fn belongs_to(&self, id: GuestId) -> bool {
-        self.guest == id
+    /// The handle, if it belongs to guest `id`.
+    pub(crate) fn owned_by(self, id: GuestId) -> Result<Self> {
+        if self.guest == id {
+            Ok(self)
+        } else {
+            Err(Error::ForeignHandle {
+                name: Box::from("memory"),
+            })
+        }
     }
 
     /// Learns the page size once the memory has pages.

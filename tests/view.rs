@@ -2,32 +2,10 @@
 //! out-of-bounds edge of the views.
 #![cfg(feature = "wat")] // the modules below are WAT text; tests/binary_only.rs covers builds without it
 
+mod common;
+use common::{PAGE, assert_out_of_bounds, one_page};
+
 use linmem::{Error, Guest, MemoryValue};
-
-const PAGE: u64 = 65_536;
-
-/// A guest with one zeroed page of memory and no code.
-fn one_page() -> Guest {
-    Guest::new(r#"(module (memory (export "memory") 1 4))"#).unwrap()
-}
-
-fn assert_out_of_bounds<T: std::fmt::Debug>(
-    result: linmem::Result<T>,
-    addr: u64,
-    len: u64,
-    size: u64,
-) {
-    match result {
-        Err(Error::OutOfBounds {
-            addr: a,
-            len: l,
-            size: s,
-        }) => {
-            assert_eq!((a, l, s), (addr, len, size), "wrong context in the error")
-        }
-        other => panic!("expected OutOfBounds {{ {addr}, {len}, {size} }}, got {other:?}"),
-    }
-}
 
 /// Writes `value` at every address of the first 9 and last `size + 8` bytes,
 /// reads it back, checks the bytes are little-endian, and checks the first
