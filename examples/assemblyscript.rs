@@ -14,7 +14,7 @@
 //! - `assert`, `throw` and runtime errors call the import
 //!   `env.abort(message, file, line, column)`.
 
-use linmem::{Error, Guest, LinearMemoryView, Module};
+use linmem::{Error, Guest, Module};
 
 const SEED: &[u8] = include_bytes!("../fixtures/assemblyscript/linear_memory.wasm");
 const SEED_EXPORT_START: &[u8] =
@@ -24,32 +24,18 @@ const STRINGS: &[u8] = include_bytes!("../fixtures/assemblyscript/strings.wasm")
 /// AssemblyScript's class id of `String`.
 const STRING_ID: i32 = 2;
 
-/// Reads the AssemblyScript string at `ptr`.
-fn read_string(view: &LinearMemoryView<'_>, ptr: i32) -> linmem::Result<String> {
-    let addr = u64::from(ptr.cast_unsigned());
-    let header = addr.checked_sub(4).ok_or(Error::OutOfBounds {
-        addr,
-        len: 4,
-        size: view.len(),
-    })?;
-    let byte_len = view.read::<u32>(header)?;
-    let units: Vec<u16> = view
-        .bytes(addr, byte_len.into())?
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
-    Ok(String::from_utf16_lossy(&units))
+/// A guest address as the u64 linmem's views take.
+fn addr(ptr: i32) -> u64 {
+    u64::from(ptr.cast_unsigned())
 }
 
 /// Allocates `text` as a pinned AssemblyScript string in the guest, as
 /// AssemblyScript's own JavaScript loader does.
-fn new_string<T>(guest: &mut linmem::Guest<T>, text: &str) -> linmem::Result<i32> {
-    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let len = i32::try_from(bytes.len()).expect("a short string");
+fn new_string<T>(guest: &mut Guest<T>, text: &str) -> linmem::Result<i32> {
+    let byte_len = text.encode_utf16().count() * 2;
+    let len = i32::try_from(byte_len).expect("a short string");
     let ptr: i32 = guest.call("__new", (len, STRING_ID))?;
-    guest
-        .view_mut()
-        .write_bytes(u64::from(ptr.cast_unsigned()), &bytes)?;
+    guest.view_mut().write_utf16(addr(ptr), text)?;
     guest.call::<i32, i32>("__pin", ptr)?;
     Ok(ptr)
 }
@@ -90,7 +76,7 @@ fn main() -> linmem::Result<()> {
     let greeting: i32 = guest.call("greet", name)?;
     println!(
         "strings: greet(\"Wörld 🌍\") = {:?}",
-        read_string(&guest.view(), greeting)?
+        guest.view().assemblyscript_string(addr(greeting))?
     );
     let units: i32 = guest.call("length", name)?;
     let utf8: i32 = guest.call("utf8Length", name)?;
@@ -107,6 +93,9 @@ fn main() -> linmem::Result<()> {
     guest.call::<(), ()>("__collect", ())?;
     let name = new_string(&mut guest, "again")?;
     let again: i32 = guest.call("greet", name)?;
-    println!("      afterwards: {:?}", read_string(&guest.view(), again)?);
+    println!(
+        "      afterwards: {:?}",
+        guest.view().assemblyscript_string(addr(again))?
+    );
     Ok(())
 }

@@ -7,82 +7,65 @@
 //! C's conventions, as the host sees them:
 //! - a pointer is an i32 address in linear memory, `size_t` is 32 bits;
 //! - the guest owns its heap: the host asks it for memory with the exported
-//!   `alloc(size)` and gives it back with `dealloc(ptr, size)`; `alloc`
-//!   returns 0 when memory cannot grow any more;
+//!   `alloc(size)` and gives it back with `dealloc(ptr, size)` (linmem's
+//!   [`Allocator`] finds and calls them); `alloc` returns 0 when memory
+//!   cannot grow any more;
 //! - strings are NUL-terminated UTF-8; a result too big for a return value
 //!   comes back through an out-pointer the host passes (here `*out_len`).
 
-use linmem::{Guest, LinearMemoryView};
+use linmem::{Allocator, AllocatorKind, Error, Guest, GuestPtr, GuestSlice};
 
 const ALLOC: &[u8] = include_bytes!("../fixtures/c/alloc.wasm");
-
-/// A guest address as the u64 linmem's views take.
-fn addr(ptr: i32) -> u64 {
-    u64::from(ptr.cast_unsigned())
-}
-
-/// Copies `bytes` into a fresh guest allocation and returns its address.
-fn put<T>(guest: &mut Guest<T>, bytes: &[u8]) -> linmem::Result<i32> {
-    let len = i32::try_from(bytes.len()).expect("a small buffer");
-    let ptr: i32 = guest.call("alloc", len)?;
-    assert_ne!(ptr, 0, "the guest is out of memory");
-    guest.view_mut().write_bytes(addr(ptr), bytes)?;
-    Ok(ptr)
-}
-
-/// Reads the NUL-terminated string at `ptr`.
-fn c_string<'a>(view: &LinearMemoryView<'a>, ptr: i32) -> linmem::Result<&'a str> {
-    let start = addr(ptr);
-    let rest = view.bytes(start, view.len().saturating_sub(start))?;
-    let len = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-    view.str(start, u64::try_from(len).expect("fits"))
-}
 
 fn main() -> linmem::Result<()> {
     let mut guest = Guest::new(ALLOC)?;
     println!("C guest: {} pages of memory", guest.view().pages());
+    let allocator = Allocator::detect(&guest)?;
+    assert_eq!(allocator.kind(), AllocatorKind::AllocDealloc);
 
     // Two buffers in, one buffer out: concat(a, a_len, b, b_len, &out_len).
-    let a = put(&mut guest, b"hello")?;
-    let b = put(&mut guest, b", wasm")?;
-    let out_len = put(&mut guest, &[0; 4])?;
-    let joined: i32 = guest.call("concat", (a, 5, b, 6, out_len))?;
-    let view = guest.view();
-    let len = view.read::<u32>(addr(out_len))?;
-    println!(
-        "concat -> {:?} ({len} bytes at {joined})",
-        view.str(addr(joined), len.into())?
-    );
+    let a = allocator.alloc_bytes(&mut guest, b"hello")?;
+    let b = allocator.alloc_bytes(&mut guest, b", wasm")?;
+    let out_len = allocator.alloc_slice(&mut guest, &[0u32])?;
+    let (a_ptr, a_len) = a.to_i32_pair()?;
+    let (b_ptr, b_len) = b.to_i32_pair()?;
+    let out_len_ptr = out_len.ptr().to_i32()?;
+    let joined: i32 = guest.call("concat", (a_ptr, a_len, b_ptr, b_len, out_len_ptr))?;
+    let len = guest.view().load(out_len.ptr())?;
+    let joined = GuestSlice::<u8>::new(GuestPtr::from_i32(joined), u64::from(len));
+    // Copy the result out and free it in the guest.
+    let text = allocator.take_string(&mut guest, joined)?;
+    println!("concat -> {text:?} ({len} bytes)");
 
-    // A string in, a new string out, which the host frees afterwards.
-    let word = put(&mut guest, b"stressed\0")?;
-    let reversed: i32 = guest.call("reversed", word)?;
+    // A NUL-terminated string in, a new one out.
+    let word = allocator.alloc_bytes(&mut guest, b"stressed\0")?;
+    let reversed: i32 = guest.call("reversed", word.ptr().to_i32()?)?;
+    let reversed_addr = GuestPtr::<u8>::from_i32(reversed).addr();
     println!(
         "reversed(\"stressed\") -> {:?}",
-        c_string(&guest.view(), reversed)?
+        guest.view().c_str(reversed_addr, 4096)?
     );
 
     let live: i32 = guest.call("allocated_bytes", ())?;
-    for (ptr, size) in [
-        (a, 5),
-        (b, 6),
-        (out_len, 4),
-        (joined, 11),
-        (word, 9),
-        (reversed, 9),
-    ] {
-        guest.call::<(i32, i32), ()>("dealloc", (ptr, size))?;
+    for slice in [a, b, word] {
+        allocator.free(&mut guest, slice)?;
     }
+    allocator.free(&mut guest, out_len)?;
+    guest.call::<(i32, i32), ()>("dealloc", (reversed, 9))?;
     let after: i32 = guest.call("allocated_bytes", ())?;
-    println!("allocated: {live} bytes, {after} after dealloc");
+    println!("allocated: {live} bytes, {after} after freeing everything");
 
-    // The guest's allocator grows memory itself, up to its 16-page maximum.
-    let big: i32 = guest.call("alloc", 200_000)?;
+    // The guest's allocator grows memory itself, up to its 16-page maximum;
+    // past it, `alloc` returns null and linmem reports it.
+    let big = allocator.alloc(&mut guest, 200_000, 8)?;
     println!(
-        "alloc(200000) = {big}: memory is now {} pages",
+        "alloc(200000) at {}: memory is now {} pages",
+        big.addr(),
         guest.view().pages()
     );
-    let too_big: i32 = guest.call("alloc", 2_000_000)?;
-    println!("alloc(2000000) = {too_big} (null: memory.grow failed at the maximum)");
+    match allocator.alloc(&mut guest, 2_000_000, 8) {
+        Err(err @ Error::BadAllocation { .. }) => println!("alloc(2000000): {err}"),
+        other => panic!("expected a null allocation, got {other:?}"),
+    }
     Ok(())
 }

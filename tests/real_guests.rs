@@ -234,36 +234,30 @@ fn grow(guest: &mut Guest, by: u64) {
         .push(json!({"op": "grow", "by": by, "result": result}));
 }
 
-/// Decodes an AssemblyScript string: UTF-16LE, byte length in the u32 at `ptr - 4`.
-fn decode_as_string(view: &linmem::LinearMemoryView<'_>, ptr: u64) -> (u32, String) {
-    let header = ptr.checked_sub(4).expect("a string pointer is at least 4");
-    let len = view.read::<u32>(header).expect("string header");
-    let units: Vec<u16> = view
-        .bytes(ptr, len.into())
-        .expect("string bytes")
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
-    (len, String::from_utf16(&units).expect("valid UTF-16"))
-}
-
+/// Reads an AssemblyScript string with linmem's own decoder, so that V8's
+/// `TextDecoder` checks it.
 fn as_string(guest: &mut Guest, ptr: i32) {
     let at = addr(ptr);
-    let (len, value) = decode_as_string(&guest.view(), at);
+    let view = guest.view();
+    let value = view
+        .assemblyscript_string(at)
+        .expect("an AssemblyScript string");
+    let len = view
+        .read::<u32>(at.checked_sub(4).expect("a string address is at least 4"))
+        .expect("string header");
     guest
         .data_mut()
         .push(json!({"op": "as_string", "addr": at, "bytes": len, "value": value}));
 }
 
+/// Reads a NUL-terminated UTF-8 string with linmem's `c_str`.
 fn c_string(guest: &mut Guest, ptr: i32) {
     let at = addr(ptr);
-    let view = guest.view();
-    let rest = view.bytes(at, view.len() - at).expect("string address");
-    let end = rest
-        .iter()
-        .position(|&b| b == 0)
-        .expect("NUL-terminated string");
-    let value = std::str::from_utf8(&rest[..end]).expect("UTF-8").to_owned();
+    let value = guest
+        .view()
+        .c_str(at, 4096)
+        .expect("a NUL-terminated UTF-8 string")
+        .to_owned();
     guest
         .data_mut()
         .push(json!({"op": "c_string", "addr": at, "value": value}));
@@ -486,8 +480,8 @@ fn as_abort_returning() -> Log {
             |mut cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
                 let (view, log) = cx.view_and_data_mut()?;
                 let view = view.as_view();
-                let (_, message) = decode_as_string(&view, message.into());
-                let (_, file) = decode_as_string(&view, file.into());
+                let message = view.assemblyscript_string(message.into())?;
+                let file = view.assemblyscript_string(file.into())?;
                 log.push(json!({
                     "op": "abort", "message": message, "file": file, "line": line, "column": column
                 }));
@@ -552,8 +546,8 @@ fn as_start_abort_returning() -> Log {
             "abort",
             move |cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
                 let view = cx.view()?;
-                let (_, message) = decode_as_string(&view, message.into());
-                let (_, file) = decode_as_string(&view, file.into());
+                let message = view.assemblyscript_string(message.into())?;
+                let file = view.assemblyscript_string(file.into())?;
                 assert_eq!(
                     (message.as_str(), file.as_str()),
                     ("needs 2 pages of memory", "start_abort.ts")
