@@ -1,0 +1,173 @@
+//! Workload 4, guest loops over 1 MiB: the loops of bench_loops.wat run by
+//! wasmi, against the same algorithm in native Rust.
+//!
+//! `guest_loop/<loop>/native`: the Rust function below on a host buffer.
+//! `.../wasmi_raw`: the export called through a cached `wasmi::TypedFunc`.
+//! `.../linmem`: the same export called through a cached `GuestFunc` (what
+//! linmem adds: a guest-id check and the error mapping, once per call).
+
+use crate::common::{self, MIB, RawWasmi};
+use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
+use linmem::wasmi::{Engine, TypedFunc, WasmParams, WasmResults};
+use linmem::{Guest, GuestFunc, Module};
+use std::fmt::Debug;
+use std::hint::black_box;
+
+/// Where the loops read (source) and write (destination), in guest memory.
+const SRC: usize = 0;
+const DST: usize = MIB;
+const LEN: usize = MIB;
+const FILL_BYTE: u8 = 0x5a;
+
+fn sum_bytes(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0u32, |acc, &b| acc.wrapping_add(u32::from(b)))
+}
+
+fn sum_u64(bytes: &[u8]) -> u64 {
+    bytes.chunks_exact(8).fold(0u64, |acc, c| {
+        acc.wrapping_add(u64::from_le_bytes(c.try_into().expect("8 bytes")))
+    })
+}
+
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |hash, &b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+fn fill_loop(bytes: &mut [u8], byte: u8) {
+    for b in bytes {
+        *b = byte;
+    }
+}
+
+fn copy_loop(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
+/// The three ways to run one export.
+struct Runners<'a> {
+    raw: &'a mut RawWasmi,
+    guest: &'a mut Guest,
+}
+
+impl Runners<'_> {
+    fn bench<P, R>(
+        &mut self,
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        name: &str,
+        params: P,
+        want: R,
+    ) where
+        P: WasmParams + Copy,
+        R: WasmResults + PartialEq + Debug + Copy,
+    {
+        let raw_func: TypedFunc<P, R> = self.raw.func(name);
+        let store = &mut self.raw.store;
+        group.bench_function("wasmi_raw", |b| {
+            b.iter(|| assert_eq!(raw_func.call(&mut *store, black_box(params)).unwrap(), want))
+        });
+        let func: GuestFunc<P, R> = self.guest.func(name).expect("export");
+        let guest = &mut *self.guest;
+        group.bench_function("linmem", |b| {
+            b.iter(|| assert_eq!(func.call(guest, black_box(params)).unwrap(), want))
+        });
+    }
+
+    /// Zeroes the destination region of both instances.
+    fn clear_destination(&mut self) {
+        self.guest.view_mut().fill(DST as u64, LEN as u64, 0).unwrap();
+        self.raw.memory.data_mut(&mut self.raw.store)[DST..DST + LEN].fill(0);
+    }
+
+    /// Panics unless both instances' destination regions equal `want`.
+    fn check_destination(&self, want: &[u8], what: &str) {
+        let guest = self.guest.view();
+        assert!(guest.bytes(DST as u64, LEN as u64).unwrap() == want, "linmem {what} wrong");
+        let raw = &self.raw.memory.data(&self.raw.store)[DST..DST + LEN];
+        assert!(raw == want, "wasmi_raw {what} wrong");
+    }
+}
+
+fn group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(format!("guest_loop/{name}"));
+    group.throughput(Throughput::Bytes(LEN as u64));
+    group.sample_size(10);
+    group
+}
+
+pub fn benches(c: &mut Criterion) {
+    let wasm = common::wasm(common::LOOPS_WAT);
+    let module = Module::with_engine(&Engine::default(), &wasm).expect("fixture compiles");
+    let data = common::test_bytes(LEN, 0x5eed);
+
+    let mut raw = RawWasmi::new(module.engine(), &wasm);
+    raw.memory.data_mut(&mut raw.store)[SRC..SRC + LEN].copy_from_slice(&data);
+    let mut guest = module.instantiate().expect("fixture instantiates");
+    guest.view_mut().write_bytes(SRC as u64, &data).unwrap();
+    let mut run = Runners {
+        raw: &mut raw,
+        guest: &mut guest,
+    };
+    let (src, dst, len) = (SRC as i32, DST as i32, LEN as i32);
+
+    let want = sum_bytes(&data);
+    let mut g = group(c, "sum_bytes");
+    g.bench_function("native", |b| b.iter(|| assert_eq!(sum_bytes(black_box(&data)), want)));
+    run.bench(&mut g, "sum_bytes", (src, len), want as i32);
+    g.finish();
+
+    let want = sum_u64(&data);
+    let mut g = group(c, "sum_u64");
+    g.bench_function("native", |b| b.iter(|| assert_eq!(sum_u64(black_box(&data)), want)));
+    run.bench(&mut g, "sum_u64", (src, len), want as i64);
+    g.finish();
+
+    let want = fnv1a(&data);
+    let mut g = group(c, "fnv1a");
+    g.bench_function("native", |b| b.iter(|| assert_eq!(fnv1a(black_box(&data)), want)));
+    run.bench(&mut g, "fnv1a", (src, len), want as i32);
+    g.finish();
+
+    // Writes: each variant starts from a zeroed destination and is checked after.
+    let filled = vec![FILL_BYTE; LEN];
+    let mut host = vec![0u8; LEN];
+    for (name, export) in [("fill_loop", "fill_loop"), ("memory_fill", "bulk_fill")] {
+        let mut g = group(c, name);
+        host.fill(0);
+        if export == "fill_loop" {
+            g.bench_function("native", |b| {
+                b.iter(|| fill_loop(black_box(&mut host), black_box(FILL_BYTE)))
+            });
+        } else {
+            g.bench_function("native", |b| {
+                b.iter(|| black_box(&mut host).fill(black_box(FILL_BYTE)))
+            });
+        }
+        assert!(host == filled, "native {name} wrong");
+        run.clear_destination();
+        run.bench(&mut g, export, (dst, len, i32::from(FILL_BYTE)), ());
+        run.check_destination(&filled, name);
+        g.finish();
+    }
+    for (name, export) in [("copy_loop", "copy_loop"), ("memory_copy", "bulk_copy")] {
+        let mut g = group(c, name);
+        host.fill(0);
+        if export == "copy_loop" {
+            g.bench_function("native", |b| {
+                b.iter(|| copy_loop(black_box(&mut host), black_box(&data)))
+            });
+        } else {
+            g.bench_function("native", |b| {
+                b.iter(|| black_box(&mut host).copy_from_slice(black_box(&data)))
+            });
+        }
+        assert!(host == data, "native {name} wrong");
+        run.clear_destination();
+        run.bench(&mut g, export, (dst, src, len), ());
+        run.check_destination(&data, name);
+        g.finish();
+    }
+}
