@@ -33,15 +33,30 @@ pub fn benches(c: &mut Criterion) {
         assert!(host == source, "memcpy copied wrong data");
         guest.view_mut().as_mut_slice().fill(0);
         group.bench_function("view", |b| {
-            b.iter(|| guest.view_mut().write_bytes(at, black_box(&source)).unwrap());
+            b.iter(|| {
+                guest
+                    .view_mut()
+                    .write_bytes(at, black_box(&source))
+                    .unwrap()
+            });
         });
-        assert!(guest.view().bytes(at, size as u64).unwrap() == source, "view wrote wrong data");
+        assert!(
+            guest.view().bytes(at, size as u64).unwrap() == source,
+            "view wrote wrong data"
+        );
         guest.view_mut().as_mut_slice().fill(0);
         let memory = guest.memory();
         group.bench_function("wasmi_raw", |b| {
-            b.iter(|| memory.write(guest.store_mut(), AT, black_box(&source)).unwrap());
+            b.iter(|| {
+                memory
+                    .write(guest.store_mut(), AT, black_box(&source))
+                    .unwrap()
+            });
         });
-        assert!(guest.view().bytes(at, size as u64).unwrap() == source, "wasmi wrote wrong data");
+        assert!(
+            guest.view().bytes(at, size as u64).unwrap() == source,
+            "wasmi wrote wrong data"
+        );
         group.finish();
 
         // The guest memory holds `source` at AT from the last write.
@@ -64,7 +79,11 @@ pub fn benches(c: &mut Criterion) {
         assert!(host == source, "view read wrong data");
         host.fill(0);
         group.bench_function("wasmi_raw", |b| {
-            b.iter(|| memory.read(guest.store(), AT, black_box(&mut host)).unwrap());
+            b.iter(|| {
+                memory
+                    .read(guest.store(), AT, black_box(&mut host))
+                    .unwrap()
+            });
         });
         assert!(host == source, "wasmi read wrong data");
         group.finish();

@@ -3,7 +3,9 @@
 
 use criterion::Criterion;
 use linmem::MemoryValue;
-use linmem::wasmi::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc, WasmParams, WasmResults};
+use linmem::wasmi::{
+    Engine, Instance, Linker, Memory, Module, Store, TypedFunc, WasmParams, WasmResults,
+};
 use std::time::Duration;
 
 pub const KIB: usize = 1 << 10;
@@ -114,6 +116,8 @@ impl MemoryValue for Record {
         let [i0, i1, i2, i3] = self.id.to_le_bytes();
         let [v0, v1, v2, v3] = self.value.to_le_bytes();
         let [x0, x1] = self.x.to_le_bytes();
-        [i0, i1, i2, i3, v0, v1, v2, v3, x0, x1, self.kind, self.flags]
+        [
+            i0, i1, i2, i3, v0, v1, v2, v3, x0, x1, self.kind, self.flags,
+        ]
     }
 }

@@ -187,10 +187,20 @@ fn bench_type<T: Elem>(c: &mut Criterion, guest: &mut Guest) {
         b.iter(|| assert_eq!(read_view::<T>(black_box(guest.view())), want))
     });
     group.bench_function("checked_slice", |b| {
-        b.iter(|| assert_eq!(read_checked_slice::<T>(black_box(guest.view().as_slice())), want))
+        b.iter(|| {
+            assert_eq!(
+                read_checked_slice::<T>(black_box(guest.view().as_slice())),
+                want
+            )
+        })
     });
     group.bench_function("chunks_exact", |b| {
-        b.iter(|| assert_eq!(read_chunks_exact::<T>(black_box(guest.view().as_slice())), want))
+        b.iter(|| {
+            assert_eq!(
+                read_chunks_exact::<T>(black_box(guest.view().as_slice())),
+                want
+            )
+        })
     });
     group.sample_size(10);
     group.bench_function("wasmi_memory_read", |b| {
@@ -201,7 +211,9 @@ fn bench_type<T: Elem>(c: &mut Criterion, guest: &mut Guest) {
     let mut group = c.benchmark_group(format!("element/write_{}", T::NAME));
     group.throughput(Throughput::Bytes(MIB as u64));
     clear(guest);
-    group.bench_function("view", |b| b.iter(|| write_view::<T>(black_box(guest.view_mut()))));
+    group.bench_function("view", |b| {
+        b.iter(|| write_view::<T>(black_box(guest.view_mut())))
+    });
     check_written::<T>(guest, want, "view");
     clear(guest);
     group.bench_function("checked_slice", |b| {

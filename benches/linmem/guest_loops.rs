@@ -7,6 +7,7 @@
 //! linmem adds: a guest-id check and the error mapping, once per call).
 
 use crate::common::{self, MIB, RawWasmi};
+use crate::native::{copy_loop, fill_loop, fnv1a, sum_bytes, sum_u64};
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use linmem::wasmi::{Engine, TypedFunc, WasmParams, WasmResults};
 use linmem::{Guest, GuestFunc, Module};
@@ -18,34 +19,6 @@ const SRC: usize = 0;
 const DST: usize = MIB;
 const LEN: usize = MIB;
 const FILL_BYTE: u8 = 0x5a;
-
-fn sum_bytes(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |acc, &b| acc.wrapping_add(u32::from(b)))
-}
-
-fn sum_u64(bytes: &[u8]) -> u64 {
-    bytes.chunks_exact(8).fold(0u64, |acc, c| {
-        acc.wrapping_add(u64::from_le_bytes(c.try_into().expect("8 bytes")))
-    })
-}
-
-fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5u32, |hash, &b| {
-        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
-fn fill_loop(bytes: &mut [u8], byte: u8) {
-    for b in bytes {
-        *b = byte;
-    }
-}
-
-fn copy_loop(dst: &mut [u8], src: &[u8]) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = *s;
-    }
-}
 
 /// The three ways to run one export.
 struct Runners<'a> {
@@ -78,14 +51,20 @@ impl Runners<'_> {
 
     /// Zeroes the destination region of both instances.
     fn clear_destination(&mut self) {
-        self.guest.view_mut().fill(DST as u64, LEN as u64, 0).unwrap();
+        self.guest
+            .view_mut()
+            .fill(DST as u64, LEN as u64, 0)
+            .unwrap();
         self.raw.memory.data_mut(&mut self.raw.store)[DST..DST + LEN].fill(0);
     }
 
     /// Panics unless both instances' destination regions equal `want`.
     fn check_destination(&self, want: &[u8], what: &str) {
         let guest = self.guest.view();
-        assert!(guest.bytes(DST as u64, LEN as u64).unwrap() == want, "linmem {what} wrong");
+        assert!(
+            guest.bytes(DST as u64, LEN as u64).unwrap() == want,
+            "linmem {what} wrong"
+        );
         let raw = &self.raw.memory.data(&self.raw.store)[DST..DST + LEN];
         assert!(raw == want, "wasmi_raw {what} wrong");
     }
@@ -115,19 +94,25 @@ pub fn benches(c: &mut Criterion) {
 
     let want = sum_bytes(&data);
     let mut g = group(c, "sum_bytes");
-    g.bench_function("native", |b| b.iter(|| assert_eq!(sum_bytes(black_box(&data)), want)));
+    g.bench_function("native", |b| {
+        b.iter(|| assert_eq!(sum_bytes(black_box(&data)), want))
+    });
     run.bench(&mut g, "sum_bytes", (src, len), want as i32);
     g.finish();
 
     let want = sum_u64(&data);
     let mut g = group(c, "sum_u64");
-    g.bench_function("native", |b| b.iter(|| assert_eq!(sum_u64(black_box(&data)), want)));
+    g.bench_function("native", |b| {
+        b.iter(|| assert_eq!(sum_u64(black_box(&data)), want))
+    });
     run.bench(&mut g, "sum_u64", (src, len), want as i64);
     g.finish();
 
     let want = fnv1a(&data);
     let mut g = group(c, "fnv1a");
-    g.bench_function("native", |b| b.iter(|| assert_eq!(fnv1a(black_box(&data)), want)));
+    g.bench_function("native", |b| {
+        b.iter(|| assert_eq!(fnv1a(black_box(&data)), want))
+    });
     run.bench(&mut g, "fnv1a", (src, len), want as i32);
     g.finish();
 

@@ -10,6 +10,7 @@ mod bulk;
 mod common;
 mod element_access;
 mod guest_loops;
+mod native;
 mod round_trip;
 mod startup;
 
