@@ -105,30 +105,33 @@ impl Engines {
         name: &str,
         params: P,
         want: R,
-    ) where
+    ) -> [bool; 4]
+    where
         P: linmem::wasmi::WasmParams + wasmtime::WasmParams + Copy,
         R: linmem::wasmi::WasmResults + wasmtime::WasmResults + PartialEq + Debug + Copy,
     {
         let raw = self.raw.func::<P, R>(name);
         let store = &mut self.raw.store;
-        group.bench_function("wasmi_raw", |b| {
+        let raw_ran = common::bench_ran(group, "wasmi_raw", |b| {
             b.iter(|| assert_eq!(raw.call(&mut *store, black_box(params)).unwrap(), want))
         });
         let func = self.guest.func::<P, R>(name).expect("export");
         let guest = &mut self.guest;
-        group.bench_function("linmem", |b| {
+        let linmem_ran = common::bench_ran(group, "linmem", |b| {
             b.iter(|| assert_eq!(func.call(guest, black_box(params)).unwrap(), want))
         });
-        for (label, engine) in [
-            ("pulley", &mut self.pulley),
-            ("cranelift", &mut self.cranelift),
+        let mut ran = [raw_ran, linmem_ran, false, false];
+        for (slot, label, engine) in [
+            (2, "pulley", &mut self.pulley),
+            (3, "cranelift", &mut self.cranelift),
         ] {
             let func = engine.func::<P, R>(name);
             let store = &mut engine.store;
-            group.bench_function(label, |b| {
+            ran[slot] = common::bench_ran(group, label, |b| {
                 b.iter(|| assert_eq!(func.call(&mut *store, black_box(params)).unwrap(), want))
             });
         }
+        ran
     }
 }
 
@@ -266,37 +269,31 @@ fn guest_loops(c: &mut Criterion) {
     ] {
         let mut g = loop_group(c, name);
         host.fill(0);
-        match name {
-            "fill_loop" => g.bench_function("native", |b| {
-                b.iter(|| native::fill_loop(black_box(&mut host), black_box(FILL_BYTE)))
-            }),
-            "memory_fill" => g.bench_function("native", |b| {
-                b.iter(|| black_box(&mut host).fill(black_box(FILL_BYTE)))
-            }),
-            "copy_loop" => g.bench_function("native", |b| {
-                b.iter(|| native::copy_loop(black_box(&mut host), black_box(&data)))
-            }),
-            _ => g.bench_function("native", |b| {
-                b.iter(|| black_box(&mut host).copy_from_slice(black_box(&data)))
-            }),
-        };
-        assert!(&host == want, "native {name} wrong");
+        let native_ran = common::bench_ran(&mut g, "native", |b| match name {
+            "fill_loop" => b.iter(|| native::fill_loop(black_box(&mut host), black_box(FILL_BYTE))),
+            "memory_fill" => b.iter(|| black_box(&mut host).fill(black_box(FILL_BYTE))),
+            "copy_loop" => b.iter(|| native::copy_loop(black_box(&mut host), black_box(&data))),
+            _ => b.iter(|| black_box(&mut host).copy_from_slice(black_box(&data))),
+        });
+        if native_ran {
+            assert!(&host == want, "native {name} wrong");
+        }
         for memory in engines.memories() {
             memory[DST..DST + LEN].fill(0);
         }
-        if export.contains("fill") {
-            engines.bench(&mut g, export, (dst, len, i32::from(FILL_BYTE)), ());
+        let ran = if export.contains("fill") {
+            engines.bench(&mut g, export, (dst, len, i32::from(FILL_BYTE)), ())
         } else {
-            engines.bench(&mut g, export, (dst, src, len), ());
-        }
-        for (engine, memory) in ["wasmi_raw", "linmem", "pulley", "cranelift"]
-            .into_iter()
-            .zip(engines.memories())
-        {
-            assert!(
-                &memory[DST..DST + LEN] == want.as_slice(),
-                "{engine} {name} wrong"
-            );
+            engines.bench(&mut g, export, (dst, src, len), ())
+        };
+        let engine_names = ["wasmi_raw", "linmem", "pulley", "cranelift"];
+        for ((engine, memory), ran) in engine_names.into_iter().zip(engines.memories()).zip(ran) {
+            if ran {
+                assert!(
+                    &memory[DST..DST + LEN] == want.as_slice(),
+                    "{engine} {name} wrong"
+                );
+            }
         }
         g.finish();
     }

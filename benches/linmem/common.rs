@@ -1,11 +1,10 @@
 //! What the workloads share: fixtures, test data, a raw-wasmi instance and the
 //! bench-local record type.
 
-use criterion::Criterion;
+use criterion::measurement::WallTime;
+use criterion::{Bencher, BenchmarkGroup, Criterion};
 use linmem::MemoryValue;
-use linmem::wasmi::{
-    Engine, Instance, Linker, Memory, Module, Store, TypedFunc, WasmParams, WasmResults,
-};
+use linmem::wasmi::{Instance, Linker, Memory, Module, Store, TypedFunc, WasmParams, WasmResults};
 use std::time::Duration;
 
 pub const KIB: usize = 1 << 10;
@@ -33,6 +32,21 @@ pub fn criterion() -> Criterion {
         .configure_from_args()
 }
 
+/// Runs one benchmark and tells whether criterion ran it: a filter on the
+/// command line skips it, and then the check that follows it must be skipped too.
+pub fn bench_ran(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    mut routine: impl FnMut(&mut Bencher<'_>),
+) -> bool {
+    let mut ran = false;
+    group.bench_function(id, |b| {
+        ran = true;
+        routine(b);
+    });
+    ran
+}
+
 /// `len` deterministic pseudo-random bytes (xorshift64*), so that no sum or
 /// hash is trivially predictable.
 pub fn test_bytes(len: usize, seed: u64) -> Vec<u8> {
@@ -57,11 +71,6 @@ pub struct RawWasmi {
 }
 
 impl RawWasmi {
-    pub fn new(engine: &Engine, wasm: &[u8]) -> Self {
-        let module = Module::new(engine, wasm).expect("fixture compiles");
-        Self::instantiate(&module)
-    }
-
     pub fn instantiate(module: &Module) -> Self {
         let mut store = Store::new(module.engine(), ());
         let linker = Linker::<()>::new(module.engine());

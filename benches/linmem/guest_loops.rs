@@ -33,20 +33,22 @@ impl Runners<'_> {
         name: &str,
         params: P,
         want: R,
-    ) where
+    ) -> [bool; 2]
+    where
         P: WasmParams + Copy,
         R: WasmResults + PartialEq + Debug + Copy,
     {
         let raw_func: TypedFunc<P, R> = self.raw.func(name);
         let store = &mut self.raw.store;
-        group.bench_function("wasmi_raw", |b| {
+        let raw_ran = common::bench_ran(group, "wasmi_raw", |b| {
             b.iter(|| assert_eq!(raw_func.call(&mut *store, black_box(params)).unwrap(), want))
         });
         let func: GuestFunc<P, R> = self.guest.func(name).expect("export");
         let guest = &mut *self.guest;
-        group.bench_function("linmem", |b| {
+        let linmem_ran = common::bench_ran(group, "linmem", |b| {
             b.iter(|| assert_eq!(func.call(guest, black_box(params)).unwrap(), want))
         });
+        [raw_ran, linmem_ran]
     }
 
     /// Zeroes the destination region of both instances.
@@ -58,15 +60,19 @@ impl Runners<'_> {
         self.raw.memory.data_mut(&mut self.raw.store)[DST..DST + LEN].fill(0);
     }
 
-    /// Panics unless both instances' destination regions equal `want`.
-    fn check_destination(&self, want: &[u8], what: &str) {
-        let guest = self.guest.view();
-        assert!(
-            guest.bytes(DST as u64, LEN as u64).unwrap() == want,
-            "linmem {what} wrong"
-        );
-        let raw = &self.raw.memory.data(&self.raw.store)[DST..DST + LEN];
-        assert!(raw == want, "wasmi_raw {what} wrong");
+    /// Panics unless the destination region of each instance that `ran`
+    /// (wasmi_raw, linmem) equals `want`.
+    fn check_destination(&self, ran: [bool; 2], want: &[u8], what: &str) {
+        let [raw_ran, linmem_ran] = ran;
+        if raw_ran {
+            let raw = &self.raw.memory.data(&self.raw.store)[DST..DST + LEN];
+            assert!(raw == want, "wasmi_raw {what} wrong");
+        }
+        if linmem_ran {
+            let guest = self.guest.view();
+            let bytes = guest.bytes(DST as u64, LEN as u64).unwrap();
+            assert!(bytes == want, "linmem {what} wrong");
+        }
     }
 }
 
@@ -82,7 +88,7 @@ pub fn benches(c: &mut Criterion) {
     let module = Module::with_engine(&Engine::default(), &wasm).expect("fixture compiles");
     let data = common::test_bytes(LEN, 0x5eed);
 
-    let mut raw = RawWasmi::new(module.engine(), &wasm);
+    let mut raw = RawWasmi::instantiate(module.as_wasmi());
     raw.memory.data_mut(&mut raw.store)[SRC..SRC + LEN].copy_from_slice(&data);
     let mut guest = module.instantiate().expect("fixture instantiates");
     guest.view_mut().write_bytes(SRC as u64, &data).unwrap();
@@ -119,40 +125,30 @@ pub fn benches(c: &mut Criterion) {
     // Writes: each variant starts from a zeroed destination and is checked after.
     let filled = vec![FILL_BYTE; LEN];
     let mut host = vec![0u8; LEN];
-    for (name, export) in [("fill_loop", "fill_loop"), ("memory_fill", "bulk_fill")] {
+    for (name, export, want) in [
+        ("fill_loop", "fill_loop", &filled),
+        ("memory_fill", "bulk_fill", &filled),
+        ("copy_loop", "copy_loop", &data),
+        ("memory_copy", "bulk_copy", &data),
+    ] {
         let mut g = group(c, name);
         host.fill(0);
-        if export == "fill_loop" {
-            g.bench_function("native", |b| {
-                b.iter(|| fill_loop(black_box(&mut host), black_box(FILL_BYTE)))
-            });
-        } else {
-            g.bench_function("native", |b| {
-                b.iter(|| black_box(&mut host).fill(black_box(FILL_BYTE)))
-            });
+        let native_ran = common::bench_ran(&mut g, "native", |b| match name {
+            "fill_loop" => b.iter(|| fill_loop(black_box(&mut host), black_box(FILL_BYTE))),
+            "memory_fill" => b.iter(|| black_box(&mut host).fill(black_box(FILL_BYTE))),
+            "copy_loop" => b.iter(|| copy_loop(black_box(&mut host), black_box(&data))),
+            _ => b.iter(|| black_box(&mut host).copy_from_slice(black_box(&data))),
+        });
+        if native_ran {
+            assert!(&host == want, "native {name} wrong");
         }
-        assert!(host == filled, "native {name} wrong");
         run.clear_destination();
-        run.bench(&mut g, export, (dst, len, i32::from(FILL_BYTE)), ());
-        run.check_destination(&filled, name);
-        g.finish();
-    }
-    for (name, export) in [("copy_loop", "copy_loop"), ("memory_copy", "bulk_copy")] {
-        let mut g = group(c, name);
-        host.fill(0);
-        if export == "copy_loop" {
-            g.bench_function("native", |b| {
-                b.iter(|| copy_loop(black_box(&mut host), black_box(&data)))
-            });
+        let ran = if name.contains("fill") {
+            run.bench(&mut g, export, (dst, len, i32::from(FILL_BYTE)), ())
         } else {
-            g.bench_function("native", |b| {
-                b.iter(|| black_box(&mut host).copy_from_slice(black_box(&data)))
-            });
-        }
-        assert!(host == data, "native {name} wrong");
-        run.clear_destination();
-        run.bench(&mut g, export, (dst, src, len), ());
-        run.check_destination(&data, name);
+            run.bench(&mut g, export, (dst, src, len), ())
+        };
+        run.check_destination(ran, want, name);
         g.finish();
     }
 }

@@ -50,7 +50,7 @@ pub fn benches(c: &mut Criterion) {
             })
         });
 
-        let mut raw = RawWasmi::new(module.engine(), &wasm);
+        let mut raw = RawWasmi::instantiate(module.as_wasmi());
         let load = raw.func::<i32, i32>("load_u8");
         group.bench_function("wasmi_raw", |b| {
             b.iter(|| {
@@ -104,7 +104,7 @@ pub fn benches(c: &mut Criterion) {
             })
         });
 
-        let mut raw = RawWasmi::new(module.engine(), &wasm);
+        let mut raw = RawWasmi::instantiate(module.as_wasmi());
         let load = raw.func::<i32, i32>("load_u32");
         group.bench_function("wasmi_raw", |b| {
             b.iter(|| {
