@@ -122,8 +122,24 @@ impl<T> Guest<T> {
     fn page_size(&self) -> u32 {
         match self.page_size {
             Some(size) => size,
-            None => measured_page_size(&self.store, self.memory).unwrap_or(WASM_PAGE_SIZE),
+            None => self.unknown_page_size(),
         }
+    }
+
+    /// The page size of a memory that had no pages when last measured.
+    /// Out of line and cold, so that `view`/`view_mut` stay small enough to
+    /// inline into the host's loop (measured in `benches/`, round trip).
+    #[cold]
+    #[inline(never)]
+    fn unknown_page_size(&self) -> u32 {
+        measured_page_size(&self.store, self.memory).unwrap_or(WASM_PAGE_SIZE)
+    }
+
+    /// Measures the page size again (the memory may have pages now).
+    #[cold]
+    #[inline(never)]
+    fn remeasure_page_size(&mut self) {
+        self.page_size = measured_page_size(&self.store, self.memory);
     }
 
     /// A read-write view of the guest's memory.
@@ -134,7 +150,7 @@ impl<T> Guest<T> {
     #[must_use]
     pub fn view_mut(&mut self) -> LinearMemoryViewMut<'_> {
         if self.page_size.is_none() {
-            self.page_size = measured_page_size(&self.store, self.memory);
+            self.remeasure_page_size();
         }
         let page_size = self.page_size();
         LinearMemoryViewMut::new(self.memory.data_mut(&mut self.store), page_size)
@@ -165,7 +181,7 @@ impl<T> Guest<T> {
             .grow(&mut self.store, additional)
             .map_err(|source| self.grow_error(current, additional, source))?;
         if self.page_size.is_none() {
-            self.page_size = measured_page_size(&self.store, self.memory);
+            self.remeasure_page_size();
         }
         Ok(previous)
     }
