@@ -32,6 +32,19 @@ pub fn criterion() -> Criterion {
         .configure_from_args()
 }
 
+/// A zeroed buffer of `len` bytes whose first byte sits at `page_offset`
+/// within a 4 KiB page (the Vec, and the index of that first byte).
+///
+/// Copy speed depends on where source and destination sit relative to each
+/// other within a page (the CPU's "4K aliasing" of loads and stores), so the
+/// bulk benchmarks give every variant the same relative placement.
+pub fn buffer_at_page_offset(len: usize, page_offset: usize) -> (Vec<u8>, usize) {
+    let buffer = vec![0u8; len + 4096];
+    let address = buffer.as_ptr() as usize;
+    let start = (page_offset + 4096 - address % 4096) % 4096;
+    (buffer, start)
+}
+
 /// Runs one benchmark and tells whether criterion ran it: a filter on the
 /// command line skips it, and then the check that follows it must be skipped too.
 pub fn bench_ran(
