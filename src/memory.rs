@@ -63,8 +63,17 @@ impl GuestMemory {
     fn page_size(&self, store: &impl AsContext) -> u32 {
         match self.page_size {
             Some(size) => size,
-            None => measured_page_size(store, self.memory).unwrap_or(WASM_PAGE_SIZE),
+            None => self.unknown_page_size(store),
         }
+    }
+
+    /// The page size of a memory that had no pages when last measured.
+    /// Out of line and cold, so that views stay small enough to inline into
+    /// the host's loop (measured in `benches/`, round trip).
+    #[cold]
+    #[inline(never)]
+    fn unknown_page_size(&self, store: &impl AsContext) -> u32 {
+        measured_page_size(store, self.memory).unwrap_or(WASM_PAGE_SIZE)
     }
 
     /// A read-only view of this memory in `store`.
