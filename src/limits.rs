@@ -186,10 +186,12 @@ impl Limits {
 /// every call, so engines from [`Module::new`](crate::Module::new) do not
 /// meter.
 ///
-/// The engine also compiles eagerly (`CompilationMode::Eager`): a module's
-/// functions are translated when the [`Module`](crate::Module) is created,
-/// so no call is charged for translating its callee, and a guest's fuel
-/// use does not depend on which functions happened to run before.
+/// Like wasmi's default engine it validates the whole module when the
+/// [`Module`](crate::Module) is created and translates each function on its
+/// first call, which is charged to that call's fuel (once per function and
+/// engine). Do not switch a metering engine to `CompilationMode::Eager` for
+/// untrusted modules: wasmi 2.0 then panics in debug builds on some invalid
+/// ones (see SECURITY.md).
 ///
 /// ```
 /// # fn main() -> linmem::Result<()> {
@@ -207,9 +209,15 @@ impl Limits {
 #[must_use]
 pub fn metered_engine() -> Engine {
     let mut config = Config::default();
+    // wasmi's default mode, kept on purpose: the whole module is validated
+    // before any function is translated. Under `CompilationMode::Eager` (and
+    // `Lazy`) wasmi 2.0 translates while it validates, and an instruction
+    // after a function's final `end` trips a debug assertion in its
+    // translator: a host panic in debug builds (found by tests/bad_modules.rs,
+    // fixture fixtures/nasty/op_after_end.wasm).
     config
         .consume_fuel(true)
-        .compilation_mode(CompilationMode::Eager);
+        .compilation_mode(CompilationMode::LazyTranslation);
     Engine::new(&config)
 }
 

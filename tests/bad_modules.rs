@@ -200,6 +200,7 @@ fn nasty_binaries_are_compile_errors() {
         "huge_type_count.wasm",
         "bad_version.wasm",
         "memory_min_over_max.wasm",
+        "op_after_end.wasm",
     ] {
         let bytes = std::fs::read(fixtures().join("nasty").join(name)).unwrap();
         let err = Module::new(&bytes).unwrap_err();
@@ -321,4 +322,24 @@ fn fuzz_findings_replay() {
         .unwrap();
     let err = guest.call::<(), i32>("2", ()).unwrap_err();
     assert_eq!(err.trap_code(), Some(linmem::TrapCode::OutOfFuel));
+}
+
+#[test]
+fn an_instruction_after_the_final_end_is_a_compile_error_on_every_engine() {
+    // Found by random_mutations_of_every_fixture: under wasmi's Eager
+    // compilation this trips a debug assertion in wasmi 2.0's translator (a
+    // host panic in debug builds); linmem's engines validate first.
+    let wasm = std::fs::read(fixtures().join("nasty/op_after_end.wasm")).unwrap();
+    for engine in [linmem::Engine::default(), linmem::metered_engine()] {
+        match Module::with_engine(&engine, &wasm) {
+            Err(Error::Compile { source }) => {
+                assert!(
+                    source.to_string().contains("operators remaining after end"),
+                    "{source}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(run_module::run(&wasm), Reached::Compile);
 }
