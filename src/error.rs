@@ -1,5 +1,6 @@
 //! The crate's one error type.
 
+use crate::limits::{Denial, Limit};
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::str::Utf8Error;
@@ -350,6 +351,61 @@ pub enum Error {
         /// wasmi's error.
         #[source]
         source: wasmi::errors::MemoryError,
+    },
+
+    /// A limit set with [`GuestBuilder::limits`](crate::GuestBuilder::limits)
+    /// denied growing memory (not the memory's own declared maximum, which
+    /// is [`Error::GrowPastMaximum`]); the memory is unchanged.
+    #[error("cannot grow a memory of {current} pages by {additional} pages: the {denial}")]
+    GrowDenied {
+        /// The memory's size in pages before the attempt.
+        current: u64,
+        /// The number of pages asked for.
+        additional: u64,
+        /// Which limit denied it, what was asked and what it allows.
+        denial: Denial,
+    },
+
+    /// Instantiation needs more than a limit set with
+    /// [`GuestBuilder::limits`](crate::GuestBuilder::limits) allows: a
+    /// memory or table whose initial size is past the limit, or more
+    /// instances, tables or memories than allowed.
+    #[error("instantiation exceeds the {limit} of {allowed}")]
+    LimitExceeded {
+        /// The limit that was exceeded.
+        limit: Limit,
+        /// The size asked for, when known (bytes or elements).
+        requested: Option<u64>,
+        /// The most the limit allows.
+        allowed: u64,
+        /// wasmi's error.
+        #[source]
+        source: wasmi::Error,
+    },
+
+    /// Fuel was asked for (a budget, [`Guest::fuel`](crate::Guest::fuel),
+    /// a [`Deadline`](crate::Deadline)) but the guest's engine does not
+    /// meter fuel: compile the module with
+    /// [`metered_engine`](crate::metered_engine).
+    #[error("fuel metering is disabled on this engine (use linmem::metered_engine)")]
+    FuelDisabled,
+
+    /// A call made with a [`Deadline`](crate::Deadline) was stopped because
+    /// the deadline passed. The guest stays usable, its memory as the guest
+    /// left it when stopped.
+    #[error("`{func}` was stopped at its deadline")]
+    DeadlineExceeded {
+        /// The export that was called.
+        func: Box<str>,
+    },
+
+    /// A call made with a [`Deadline`](crate::Deadline) was stopped because
+    /// its [`CancelFlag`](crate::CancelFlag) was set. The guest stays
+    /// usable, its memory as the guest left it when stopped.
+    #[error("`{func}` was cancelled")]
+    Cancelled {
+        /// The export that was called.
+        func: Box<str>,
     },
 }
 

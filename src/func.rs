@@ -53,6 +53,11 @@ impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
             .map_err(|source| Error::from_call(&self.name, source))
     }
 
+    /// The guest the handle came from.
+    pub(crate) fn guest_id(&self) -> GuestId {
+        self.guest
+    }
+
     /// The export name the handle was looked up by.
     #[must_use]
     pub fn name(&self) -> &str {

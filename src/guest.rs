@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::func::GuestFunc;
 use crate::host::HostFunc;
+use crate::limits::{Limits, StoreLimiter};
 use crate::memory::GuestMemory;
 use crate::module::Module;
 use crate::view::{LinearMemoryView, LinearMemoryViewMut};
@@ -25,6 +26,8 @@ pub struct GuestState<T> {
     /// The export name of that memory, for host calls from the start function.
     memory_export: Box<str>,
     guest: GuestId,
+    /// Enforces the guest's [`Limits`] and remembers its denials.
+    pub(crate) limiter: StoreLimiter,
 }
 
 impl<T> GuestState<T> {
@@ -84,10 +87,30 @@ fn next_guest_id() -> GuestId {
 ///
 /// # State after a failure
 ///
-/// A trap or a failed host function ends the call with an error and leaves
-/// the guest usable: its memory and globals hold what the guest wrote before
-/// the failure, and the next call starts afresh. A failed [`grow`](Self::grow)
-/// changes nothing.
+/// Every failure leaves the guest usable, in a defined state:
+///
+/// - **Trap** ([`Error::Trap`]: `unreachable`, out-of-bounds access, stack
+///   exhaustion, out of fuel, ...) and **host function error**
+///   ([`Error::HostFunc`]): the call ends where it failed; memory, globals
+///   and tables hold exactly what the guest (and the host function) wrote
+///   before that point; nothing is rolled back. The next call starts afresh.
+/// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
+///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
+///   boundary; the fuel it used is spent.
+/// - **Out of fuel**: the same; [`fuel`](Self::fuel) is then less than the
+///   next block of instructions needed, and the guest can be called again
+///   after [`add_fuel`](Self::add_fuel).
+/// - **Denied growth** (a guest's `memory.grow` past a limit returns -1; a
+///   host [`grow`](Self::grow) fails with [`Error::GrowDenied`] or
+///   [`Error::GrowPastMaximum`]): the memory's size and contents are
+///   unchanged.
+/// - **Bad address** in a view ([`Error::OutOfBounds`]): nothing is read or
+///   written.
+///
+/// linmem never marks a guest unusable: a guest stopped halfway may have
+/// broken its *own* invariants (a half-written structure, a held lock in
+/// its allocator). Whether to keep using it or to instantiate a fresh one
+/// is the host's call; the host's own state is never affected.
 #[derive(Debug)]
 pub struct Guest<T = ()> {
     store: Store<GuestState<T>>,
@@ -157,10 +180,16 @@ impl<T> Guest<T> {
     /// # Errors
     ///
     /// [`Error::GrowPastMaximum`] if the new size would pass the memory's
-    /// declared maximum (or its index type's limit); [`Error::Grow`] if the
-    /// host could not provide the memory. The memory is unchanged then.
+    /// declared maximum (or its index type's limit); [`Error::GrowDenied`]
+    /// if a limit set with [`GuestBuilder::limits`] denies it;
+    /// [`Error::Grow`] if the host could not provide the memory. The memory
+    /// is unchanged then.
     pub fn grow(&mut self, additional: u64) -> Result<u64> {
-        let previous = self.memory.grow(&mut self.store, additional)?;
+        let denials = self.store.data().limiter.denials();
+        let previous = self
+            .memory
+            .grow(&mut self.store, additional)
+            .map_err(|error| self.store.data().limiter.grow_error(denials, error))?;
         self.store.data_mut().memory = Some(self.memory);
         Ok(previous)
     }
@@ -239,7 +268,11 @@ impl<T> Guest<T> {
     /// [`Error::ForeignHandle`] if `memory` belongs to another guest; then
     /// those of [`grow`](Self::grow).
     pub fn grow_memory(&mut self, memory: GuestMemory, additional: u64) -> Result<u64> {
-        memory.owned_by(self.id)?.grow(&mut self.store, additional)
+        let denials = self.store.data().limiter.denials();
+        memory
+            .owned_by(self.id)?
+            .grow(&mut self.store, additional)
+            .map_err(|error| self.store.data().limiter.grow_error(denials, error))
     }
 
     fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
@@ -349,10 +382,16 @@ impl<T> Guest<T> {
         if !Engine::same(module.engine(), self.engine()) {
             return Err(Error::EngineMismatch);
         }
+        let denials = self.store.data().limiter.denials();
         let instance = self
             .linker
             .instantiate_and_start(&mut self.store, module.as_wasmi())
-            .map_err(instantiation_error)?;
+            .map_err(|source| {
+                let limiter = &self.store.data().limiter;
+                limiter
+                    .instantiation_error(denials, source)
+                    .unwrap_or_else(instantiation_error)
+            })?;
         Ok(GuestInstance {
             instance,
             guest: self.id,
@@ -501,13 +540,34 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory: None,
             memory_export: Box::from("memory"),
             guest: next_guest_id(),
+            limiter: StoreLimiter::new(Limits::new()),
         };
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // Unlimited fuel on a metering engine (an error on another: ignored).
+        store.set_fuel(u64::MAX).unwrap_or(());
         Self {
             module,
-            store: Store::new(engine, state),
+            store,
             linker: Linker::new(engine),
             memory_chosen: false,
         }
+    }
+
+    /// Resource limits and a fuel budget for the guest (default: none);
+    /// see [`Limits`]. Set them before [`host_memory`](Self::host_memory)
+    /// for host memories' initial sizes to count against them too.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.store.data_mut().limiter.set_limits(limits);
+        self
+    }
+
+    /// The guest's initial fuel budget: a shortcut for [`Limits::fuel`] on
+    /// the builder's limits.
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        let limits = self.store.data().limiter.limits().fuel(fuel);
+        self.store.data_mut().limiter.set_limits(limits);
+        self
     }
 
     /// The name of the exported memory the views show (default `memory`; if
@@ -583,7 +643,9 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if the memory type is invalid (e.g. `initial >
-    /// maximum`), cannot be allocated, or `module`.`name` is already defined.
+    /// maximum`), cannot be allocated, or `module`.`name` is already defined;
+    /// [`Error::LimitExceeded`] if its initial size passes the
+    /// [`limits`](Self::limits).
     pub fn host_memory(
         &mut self,
         module: &str,
@@ -592,8 +654,13 @@ impl<'m, T> GuestBuilder<'m, T> {
         maximum: Option<u32>,
     ) -> Result<GuestMemory> {
         let ty = memory_type(initial, maximum)?;
-        let memory =
-            Memory::new(&mut self.store, ty).map_err(|source| Error::Instantiate { source })?;
+        let denials = self.store.data().limiter.denials();
+        let memory = Memory::new(&mut self.store, ty).map_err(|source| {
+            let limiter = &self.store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(|source| Error::Instantiate { source })
+        })?;
         self.define_memory(module, name, memory)
     }
 
@@ -630,7 +697,9 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if the memory type is invalid, `buffer` is
-    /// smaller than `initial` pages, or `module`.`name` is already defined.
+    /// smaller than `initial` pages, or `module`.`name` is already defined;
+    /// [`Error::LimitExceeded`] if its initial size passes the
+    /// [`limits`](Self::limits).
     pub fn host_memory_static(
         &mut self,
         module: &str,
@@ -643,8 +712,13 @@ impl<'m, T> GuestBuilder<'m, T> {
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
-        let memory = Memory::new_static(&mut self.store, ty, buffer)
-            .map_err(|source| Error::Instantiate { source })?;
+        let denials = self.store.data().limiter.denials();
+        let memory = Memory::new_static(&mut self.store, ty, buffer).map_err(|source| {
+            let limiter = &self.store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(|source| Error::Instantiate { source })
+        })?;
         self.define_memory(module, name, memory)
     }
 
@@ -705,7 +779,9 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::Instantiate`] for other instantiation failures (e.g. an
     /// import of the wrong type); [`Error::MissingExport`] or
     /// [`Error::WrongExportKind`] if the memory export is missing or not a
-    /// memory.
+    /// memory; [`Error::LimitExceeded`] if the module needs more than the
+    /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
+    /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
         let Self {
             module,
@@ -713,9 +789,18 @@ impl<'m, T> GuestBuilder<'m, T> {
             linker,
             memory_chosen,
         } = self;
+        if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
+            store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
+        }
+        let denials = store.data().limiter.denials();
         let instance = linker
             .instantiate_and_start(&mut store, module.as_wasmi())
-            .map_err(instantiation_error)?;
+            .map_err(|source| {
+                let limiter = &store.data().limiter;
+                limiter
+                    .instantiation_error(denials, source)
+                    .unwrap_or_else(instantiation_error)
+            })?;
         let state = store.data();
         let memory = match (
             instance.get_export(&store, &state.memory_export),

@@ -49,6 +49,19 @@
 //! - A guest's memory is a heap `Vec<u8>` by default; a host without a
 //!   large heap gives it a pre-allocated buffer with
 //!   [`GuestBuilder::host_memory_static`].
+//!
+//! # Hostile guests
+//!
+//! For guests the host did not write: [`Limits`] (memory per memory and per
+//! store, table elements, instance/table/memory counts, a fuel budget) set
+//! with [`GuestBuilder::limits`]; fuel on an engine from [`metered_engine`]
+//! ([`Guest::fuel`], [`Guest::add_fuel`]); a [`Deadline`] or a
+//! [`CancelFlag`] per call with [`Guest::call_until`]. A denied grow is
+//! [`Error::GrowDenied`], a stopped call [`Error::DeadlineExceeded`] or
+//! [`Error::Cancelled`]; after any failure the guest stays usable (see
+//! [`Guest`], "State after a failure"). The crate's `SECURITY.md` lists
+//! what is promised and what is not, the tests behind each promise and the
+//! fuzzing record.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(
@@ -65,11 +78,13 @@ extern crate alloc;
 
 mod allocator;
 mod assemblyscript;
+mod deadline;
 mod error;
 mod func;
 mod guest;
 mod hexdump;
 mod host;
+mod limits;
 mod memory;
 mod module;
 mod ptr;
@@ -81,11 +96,13 @@ mod view;
 
 pub use self::{
     allocator::{Allocator, AllocatorKind},
+    deadline::{CancelFlag, Deadline},
     error::{AllocationFault, Error, Result},
     func::GuestFunc,
     guest::{Guest, GuestBuilder, GuestInstance, GuestState},
     hexdump::HexDump,
     host::{HostContext, HostFunc},
+    limits::{Denial, Limit, Limits, metered_engine},
     memory::GuestMemory,
     module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
     ptr::{GuestIter, GuestPtr, GuestSlice},
