@@ -654,13 +654,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         maximum: Option<u32>,
     ) -> Result<GuestMemory> {
         let ty = memory_type(initial, maximum)?;
-        let denials = self.store.data().limiter.denials();
-        let memory = Memory::new(&mut self.store, ty).map_err(|source| {
-            let limiter = &self.store.data().limiter;
-            limiter
-                .instantiation_error(denials, source)
-                .unwrap_or_else(|source| Error::Instantiate { source })
-        })?;
+        let memory = self.create_memory(|store| Memory::new(store, ty))?;
         self.define_memory(module, name, memory)
     }
 
@@ -712,14 +706,24 @@ impl<'m, T> GuestBuilder<'m, T> {
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
+        let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
+        self.define_memory(module, name, memory)
+    }
+
+    /// Creates a memory in the builder's store, telling a limit's denial
+    /// from other failures.
+    fn create_memory(
+        &mut self,
+        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<Memory, wasmi::Error>,
+    ) -> Result<Memory> {
         let denials = self.store.data().limiter.denials();
-        let memory = Memory::new_static(&mut self.store, ty, buffer).map_err(|source| {
-            let limiter = &self.store.data().limiter;
-            limiter
+        create(&mut self.store).map_err(|source| {
+            self.store
+                .data()
+                .limiter
                 .instantiation_error(denials, source)
                 .unwrap_or_else(|source| Error::Instantiate { source })
-        })?;
-        self.define_memory(module, name, memory)
+        })
     }
 
     /// Makes a memory of this builder's store importable as `module`.`name`.
