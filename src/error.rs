@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-use crate::limits::{Denial, Limit};
+use crate::hostile::limits::{Denial, Limit};
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::str::Utf8Error;

@@ -76,47 +76,47 @@
 
 extern crate alloc;
 
-mod allocator;
-mod assemblyscript;
-mod deadline;
 mod error;
-mod func;
-mod guest;
-mod hexdump;
 mod host;
-mod limits;
+mod hostile;
+mod integrations;
+mod lifecycle;
 mod memory;
-mod module;
-mod ptr;
-mod record;
-mod region;
-mod string;
-mod value;
-mod view;
 
 pub use self::{
-    allocator::{Allocator, AllocatorKind},
-    deadline::{CancelFlag, Deadline},
     error::{AllocationFault, Error, Result},
-    func::GuestFunc,
-    guest::{Guest, GuestBuilder, GuestInstance, GuestState},
-    hexdump::HexDump,
-    host::{HostContext, HostFunc},
-    limits::{Denial, Limit, Limits, metered_engine},
-    memory::GuestMemory,
-    module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
-    ptr::{GuestIter, GuestPtr, GuestSlice},
-    record::RecordField,
-    region::HostRegion,
-    value::{ByteArray, MemoryValue},
-    view::{LinearMemoryView, LinearMemoryViewMut},
+    host::{
+        allocator::{Allocator, AllocatorKind},
+        context::HostContext,
+        func::HostFunc,
+    },
+    hostile::{
+        deadline::{CancelFlag, Deadline},
+        limits::{Denial, Limit, Limits, metered_engine},
+    },
+    lifecycle::{
+        builder::GuestBuilder,
+        func::GuestFunc,
+        guest::{Guest, GuestState},
+        instance::GuestInstance,
+        module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
+    },
+    memory::{
+        handle::GuestMemory,
+        hexdump::HexDump,
+        ptr::{GuestIter, GuestPtr, GuestSlice},
+        record::RecordField,
+        region::HostRegion,
+        value::{ByteArray, MemoryValue},
+        view::{LinearMemoryView, LinearMemoryViewMut},
+    },
 };
 pub use wasmi::{self, Engine, TrapCode};
 
 /// What [`memory_record!`] expands to; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::record::{Layout, field, layout, read_field, write_field};
+    pub use crate::memory::record::{Layout, field, layout, read_field, write_field};
 }
 
 /// The README's examples, compiled and run as doctests so they cannot drift.

@@ -2,8 +2,8 @@
 //! the memory at every use.
 
 use crate::error::{Error, Result};
-use crate::value::{ByteArray, MemoryValue, size_of_value};
-use crate::view::{LinearMemoryView, LinearMemoryViewMut};
+use crate::memory::value::{ByteArray, MemoryValue, size_of_value};
+use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::vec::Vec;
 use core::fmt;
 use core::hash::{Hash, Hasher};

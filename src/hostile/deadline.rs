@@ -2,8 +2,8 @@
 //! and wasmi's resumable calls.
 
 use crate::error::{Error, Result};
-use crate::func::GuestFunc;
-use crate::guest::Guest;
+use crate::lifecycle::func::GuestFunc;
+use crate::lifecycle::guest::Guest;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;

@@ -2,8 +2,8 @@
 //! error reports.
 
 use crate::error::Result;
-use crate::ptr::to_u64;
-use crate::view::{LinearMemoryView, LinearMemoryViewMut};
+use crate::memory::ptr::to_u64;
+use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use core::fmt;
 
 /// The number of bytes on one line of a [`HexDump`].

@@ -2,11 +2,12 @@
 //! guest buffers back out.
 
 use crate::error::{AllocationFault, Error, Result};
-use crate::func::GuestFunc;
-use crate::guest::{Guest, GuestInstance};
-use crate::memory::GuestMemory;
-use crate::ptr::{GuestPtr, GuestSlice, to_u64};
-use crate::record::RecordField;
+use crate::lifecycle::func::GuestFunc;
+use crate::lifecycle::guest::Guest;
+use crate::lifecycle::instance::GuestInstance;
+use crate::memory::handle::GuestMemory;
+use crate::memory::ptr::{GuestPtr, GuestSlice, to_u64};
+use crate::memory::record::RecordField;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -5,8 +5,8 @@
 //! file.)
 
 use crate::error::{Error, Result};
-use crate::ptr::{GuestPtr, GuestSlice, to_u64};
-use crate::view::{LinearMemoryView, LinearMemoryViewMut};
+use crate::memory::ptr::{GuestPtr, GuestSlice, to_u64};
+use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::string::String;
 
 impl<'a> LinearMemoryView<'a> {

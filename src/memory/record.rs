@@ -1,7 +1,7 @@
 //! User records: C-layout structs read and written as little-endian bytes,
 //! declared in a few lines with [`memory_record!`](crate::memory_record).
 
-use crate::value::{ByteArray, MemoryValue};
+use crate::memory::value::{ByteArray, MemoryValue};
 
 /// A [`MemoryValue`] that can be a field of a [`memory_record!`](crate::memory_record),
 /// with the alignment it has in a C struct on a WebAssembly target.

@@ -1,9 +1,9 @@
 //! AssemblyScript's `env.abort` import.
 
 use crate::error::{Error, Result};
-use crate::guest::GuestBuilder;
-use crate::host::HostContext;
-use crate::view::LinearMemoryView;
+use crate::host::context::HostContext;
+use crate::lifecycle::builder::GuestBuilder;
+use crate::memory::view::LinearMemoryView;
 use alloc::string::String;
 
 /// An AssemblyScript string argument of `abort`; a null pointer means none.

@@ -1,8 +1,8 @@
 //! Handles to the linear memories of a guest's store.
 
 use crate::error::{Error, Result};
-use crate::guest::GuestId;
-use crate::view::{LinearMemoryView, LinearMemoryViewMut};
+use crate::lifecycle::guest::GuestId;
+use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use wasmi::errors::MemoryError;
 use wasmi::{AsContext, AsContextMut, Memory, StoreContext, StoreContextMut};

@@ -1,7 +1,7 @@
 //! Typed handles to a guest's exported functions, looked up once.
 
 use crate::error::{Error, Result};
-use crate::guest::{Guest, GuestId};
+use crate::lifecycle::guest::{Guest, GuestId};
 use alloc::boxed::Box;
 use wasmi::{TypedFunc, WasmParams, WasmResults};
 

@@ -1,10 +1,10 @@
 //! A host-managed region of guest memory with a bump allocator.
 
 use crate::error::{Error, Result};
-use crate::guest::Guest;
-use crate::ptr::{GuestPtr, GuestSlice, to_u64};
-use crate::record::RecordField;
-use crate::view::LinearMemoryViewMut;
+use crate::lifecycle::guest::Guest;
+use crate::memory::ptr::{GuestPtr, GuestSlice, to_u64};
+use crate::memory::record::RecordField;
+use crate::memory::view::LinearMemoryViewMut;
 
 /// A range `[start, end)` of a guest's linear memory that the host manages
 /// itself, with a bump allocator, so that it can place data where the

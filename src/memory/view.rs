@@ -1,7 +1,7 @@
 //! Borrowed views of a guest's linear memory.
 
 use crate::error::{Error, Result};
-use crate::value::{ByteArray, MemoryValue, size_of_value};
+use crate::memory::value::{ByteArray, MemoryValue, size_of_value};
 use alloc::vec::Vec;
 
 /// A read-only view of a guest's linear memory, borrowed from the guest.

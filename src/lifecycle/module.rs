@@ -1,7 +1,8 @@
 //! Compiled modules: compile once, instantiate many times.
 
 use crate::error::{Error, Result};
-use crate::guest::{Guest, GuestBuilder};
+use crate::lifecycle::builder::GuestBuilder;
+use crate::lifecycle::guest::Guest;
 use wasmi::Engine;
 
 /// The reference scenario's module in WebAssembly text, embedded in the crate.
@@ -9,11 +10,11 @@ use wasmi::Engine;
 /// Its start function grows the empty memory by one page and stores 24 at
 /// address 0; its export `readWasmMemoryAndReturnIndexOne` returns the byte at
 /// address 1.
-pub const LINEAR_MEMORY_WAT: &str = include_str!("../fixtures/linear_memory.wat");
+pub const LINEAR_MEMORY_WAT: &str = include_str!("../../fixtures/linear_memory.wat");
 
 /// [`LINEAR_MEMORY_WAT`] compiled to wasm bytes, for builds without the `wat`
 /// feature. A test checks that it is the same module.
-pub const LINEAR_MEMORY_WASM: &[u8] = include_bytes!("../fixtures/linear_memory.wasm");
+pub const LINEAR_MEMORY_WASM: &[u8] = include_bytes!("../../fixtures/linear_memory.wasm");
 
 /// The first four bytes of every binary wasm module.
 #[cfg(feature = "wat")]

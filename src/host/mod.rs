@@ -1,0 +1,6 @@
+//! Host interface: functions the host gives a guest to import, what they
+//! see of the calling guest, and moving data through the guest's allocator.
+
+pub(crate) mod allocator;
+pub(crate) mod context;
+pub(crate) mod func;

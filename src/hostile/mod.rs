@@ -1,0 +1,5 @@
+//! Hostile-guest controls: resource limits, fuel, deadlines and
+//! cancellation.
+
+pub(crate) mod deadline;
+pub(crate) mod limits;

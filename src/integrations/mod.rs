@@ -1,0 +1,3 @@
+//! Integrations with guest toolchains and their conventions.
+
+pub(crate) mod assemblyscript;

@@ -1,0 +1,8 @@
+//! Guest lifecycle: compiling modules, building and instantiating guests,
+//! calling their exports.
+
+pub(crate) mod builder;
+pub(crate) mod func;
+pub(crate) mod guest;
+pub(crate) mod instance;
+pub(crate) mod module;
