@@ -3,13 +3,13 @@
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
 use crate::hostile::limits::{Limits, StoreLimiter};
-use crate::lifecycle::guest::{Guest, GuestState, export_error, extern_type_kind, next_guest_id};
+use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use wasmi::errors::{ErrorKind, LinkerError};
-use wasmi::{Extern, Linker, Memory, MemoryType, Store};
+use wasmi::{Extern, ExternType, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
 /// memories, the memory export the views show.
@@ -31,8 +31,8 @@ pub struct GuestBuilder<'m, T> {
     module: &'m Module,
     store: Store<GuestState<T>>,
     linker: Linker<GuestState<T>>,
-    /// Set when the host named the export explicitly.
-    memory_chosen: bool,
+    /// Set by [`default_memory`](Self::default_memory).
+    chosen_memory: bool,
 }
 
 impl<'m, T> GuestBuilder<'m, T> {
@@ -41,7 +41,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         let state = GuestState {
             data,
             memory: None,
-            memory_export: Box::from("memory"),
+            memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
         };
@@ -53,7 +53,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             store,
             linker: Linker::new(engine),
-            memory_chosen: false,
+            chosen_memory: false,
         }
     }
 
@@ -73,11 +73,20 @@ impl<'m, T> GuestBuilder<'m, T> {
         self
     }
 
-    /// The name of the exported memory the views show (default `memory`; if
-    /// the module exports no `memory`, the first host memory it imports).
+    /// The name of the exported memory the views show.
+    ///
+    /// Without it, the guest's default memory is its export `memory`; if it
+    /// has none, the first host memory given to the builder; if none, the
+    /// memory the module exports under the first name in sort order; if none, the guest has no memory:
+    /// it still instantiates and runs, and its views fail with
+    /// [`Error::NoMemory`].
+    ///
+    /// [`instantiate`](Self::instantiate) fails with
+    /// [`Error::MissingMemory`], listing the memories the module exports,
+    /// if it exports no memory `export_name`.
     pub fn default_memory(mut self, export_name: &str) -> Self {
-        self.store.data_mut().memory_export = Box::from(export_name);
-        self.memory_chosen = true;
+        self.store.data_mut().memory_export = Some(Box::from(export_name));
+        self.chosen_memory = true;
         self
     }
 
@@ -300,7 +309,8 @@ impl<'m, T> GuestBuilder<'m, T> {
         &mut self.linker
     }
 
-    /// Instantiates the module, runs its start function and finds its memory.
+    /// Instantiates the module, runs its start function and finds its
+    /// default memory (see [`default_memory`](Self::default_memory)).
     ///
     /// # Errors
     ///
@@ -308,9 +318,10 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
     /// function `(start)`) if the start function fails;
     /// [`Error::Instantiate`] for other instantiation failures (e.g. an
-    /// import of the wrong type); [`Error::MissingExport`] or
-    /// [`Error::WrongExportKind`] if the memory export is missing or not a
-    /// memory; [`Error::LimitExceeded`] if the module needs more than the
+    /// import of the wrong type); [`Error::MissingMemory`] if the memory
+    /// named with [`default_memory`](Self::default_memory) is not an
+    /// exported memory (checked before anything runs);
+    /// [`Error::LimitExceeded`] if the module needs more than the
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
@@ -318,8 +329,9 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             mut store,
             linker,
-            memory_chosen,
+            chosen_memory,
         } = self;
+        choose_memory(module, store.data_mut(), chosen_memory)?;
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
@@ -333,16 +345,12 @@ impl<'m, T> GuestBuilder<'m, T> {
                     .unwrap_or_else(instantiation_error)
             })?;
         let state = store.data();
-        let memory = match (
-            instance.get_export(&store, &state.memory_export),
-            state.memory,
-        ) {
-            (Some(Extern::Memory(memory)), _) => GuestMemory::new(&store, memory, state.guest),
-            (None, Some(host)) if !memory_chosen => host,
-            (other, _) => return Err(export_error(&state.memory_export, "memory", other)),
+        let memory = match instance.get_export(&store, state.memory_export()) {
+            Some(Extern::Memory(memory)) => Some(GuestMemory::new(&store, memory, state.guest)),
+            _ => state.memory,
         };
         let id = state.guest;
-        store.data_mut().memory = Some(memory);
+        store.data_mut().memory = memory;
         Ok(Guest {
             store,
             linker,
@@ -350,6 +358,46 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory,
             id,
         })
+    }
+}
+
+/// Sets which memory export the guest's views show, from the module's
+/// exports, before anything runs (see [`GuestBuilder::default_memory`]).
+fn choose_memory<T>(module: &Module, state: &mut GuestState<T>, chosen: bool) -> Result<()> {
+    let wasmi = module.as_wasmi();
+    let is_memory = |name: &str| matches!(wasmi.get_export(name), Some(ExternType::Memory(_)));
+    if chosen {
+        let name = state.memory_export();
+        return if is_memory(name) {
+            Ok(())
+        } else {
+            Err(missing_memory(module, name))
+        };
+    }
+    if state.memory.is_some() || is_memory("memory") {
+        return Ok(());
+    }
+    // No `memory` and no host memory: the first memory export by name.
+    state.memory_export = wasmi
+        .exports()
+        .find(|export| matches!(export.ty(), ExternType::Memory(_)))
+        .map(|export| Box::from(export.name()));
+    Ok(())
+}
+
+/// The error for a default memory the module does not export, listing
+/// the memories it does export.
+#[cold]
+pub(crate) fn missing_memory(module: &Module, name: &str) -> Error {
+    let wasmi = module.as_wasmi();
+    Error::MissingMemory {
+        name: Box::from(name),
+        found: wasmi.get_export(name).map(|ty| extern_type_kind(&ty)),
+        memories: wasmi
+            .exports()
+            .filter(|export| matches!(export.ty(), ExternType::Memory(_)))
+            .map(|export| Box::from(export.name()))
+            .collect(),
     }
 }
 

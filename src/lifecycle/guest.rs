@@ -20,8 +20,9 @@ pub struct GuestState<T> {
     /// The memory the guest's views show, once known (at once for a host
     /// memory, after instantiation for an exported one).
     pub(crate) memory: Option<GuestMemory>,
-    /// The export name of that memory, for host calls from the start function.
-    pub(crate) memory_export: Box<str>,
+    /// The export name of that memory, for host calls from the start
+    /// function: `memory` unless chosen otherwise.
+    pub(crate) memory_export: Option<Box<str>>,
     pub(crate) guest: GuestId,
     /// Enforces the guest's [`Limits`] and remembers its denials.
     pub(crate) limiter: StoreLimiter,
@@ -33,7 +34,7 @@ impl<T> GuestState<T> {
     }
 
     pub(crate) fn memory_export(&self) -> &str {
-        &self.memory_export
+        self.memory_export.as_deref().unwrap_or("memory")
     }
 
     pub(crate) fn guest_id(&self) -> GuestId {
@@ -113,7 +114,7 @@ pub struct Guest<T = ()> {
     pub(crate) store: Store<GuestState<T>>,
     pub(crate) linker: Linker<GuestState<T>>,
     pub(crate) instance: Instance,
-    pub(crate) memory: GuestMemory,
+    pub(crate) memory: Option<GuestMemory>,
     pub(crate) id: GuestId,
 }
 
@@ -141,24 +142,33 @@ impl Guest {
 }
 
 impl<T> Guest<T> {
-    /// A read-only view of the guest's memory.
+    /// A read-only view of the guest's default memory.
     ///
     /// The view borrows the guest: it cannot be kept across [`grow`](Self::grow)
-    /// or a call (see [`LinearMemoryView`]).
+    /// or a call (see [`LinearMemoryView`]). A guest whose module has no
+    /// memory the host can see gives an empty view whose accesses fail
+    /// with [`Error::NoMemory`] (see [`LinearMemoryView::has_memory`]).
     #[inline]
     #[must_use]
     pub fn view(&self) -> LinearMemoryView<'_> {
-        self.memory.view(&self.store)
+        match &self.memory {
+            Some(memory) => memory.view(&self.store),
+            None => LinearMemoryView::no_memory(),
+        }
     }
 
-    /// A read-write view of the guest's memory.
+    /// A read-write view of the guest's default memory.
     ///
     /// The view borrows the guest mutably: it cannot be kept across
-    /// [`grow`](Self::grow) or a call.
+    /// [`grow`](Self::grow) or a call. A guest with no memory gives an
+    /// empty view, as with [`view`](Self::view).
     #[inline]
     #[must_use]
     pub fn view_mut(&mut self) -> LinearMemoryViewMut<'_> {
-        self.memory.view_and_data_mut(&mut self.store).0
+        match &self.memory {
+            Some(memory) => memory.view_and_data_mut(&mut self.store).0,
+            None => LinearMemoryViewMut::no_memory(),
+        }
     }
 
     /// Grows the memory by `additional` pages and returns its previous size in
@@ -180,22 +190,25 @@ impl<T> Guest<T> {
     /// declared maximum (or its index type's limit); [`Error::GrowDenied`]
     /// if a limit set with [`GuestBuilder::limits`](crate::GuestBuilder::limits) denies it;
     /// [`Error::Grow`] if the host could not provide the memory. The memory
-    /// is unchanged then.
+    /// is unchanged then. [`Error::NoMemory`] if the guest has no memory.
     pub fn grow(&mut self, additional: u64) -> Result<u64> {
         let denials = self.store.data().limiter.denials();
-        let previous = self
-            .memory
+        let memory = self.memory.as_mut().ok_or(Error::NoMemory)?;
+        let previous = memory
             .grow(&mut self.store, additional)
             .map_err(|error| self.store.data().limiter.grow_error(denials, error))?;
-        self.store.data_mut().memory = Some(self.memory);
+        self.store.data_mut().memory = self.memory;
         Ok(previous)
     }
 
     /// The guest's default memory (the one [`view`](Self::view) shows), as
     /// a handle.
-    #[must_use]
-    pub fn default_memory(&self) -> GuestMemory {
-        self.memory
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
+    pub fn default_memory(&self) -> Result<GuestMemory> {
+        self.memory.ok_or(Error::NoMemory)
     }
 
     /// Another memory the guest exports (multi-memory modules), as a handle
@@ -302,7 +315,7 @@ impl<T> Guest<T> {
             .map_err(|error| self.store.data().limiter.grow_error(denials, error))
     }
 
-    fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
+    pub(crate) fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
         if instance.guest == self.id {
             Ok(instance.instance)
         } else {
@@ -465,10 +478,11 @@ impl<T> Guest<T> {
         self.instance
     }
 
-    /// The underlying wasmi memory that the views show (escape hatch).
+    /// The underlying wasmi memory that the views show (escape hatch), if
+    /// the guest has one.
     #[must_use]
-    pub fn as_wasmi_memory(&self) -> Memory {
-        self.memory.as_wasmi()
+    pub fn as_wasmi_memory(&self) -> Option<Memory> {
+        self.memory.map(|memory| memory.as_wasmi())
     }
 
     /// The wasmi engine the guest runs on (escape hatch).
