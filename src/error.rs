@@ -245,6 +245,22 @@ pub enum Error {
         given: Box<[crate::ValueType]>,
     },
 
+    /// A host function defined with
+    /// [`GuestBuilder::host_func_dynamic`](crate::GuestBuilder::host_func_dynamic)
+    /// left results of other types than its own.
+    #[error(
+        "the host function `{func}` of type {expected} returned {}",
+        crate::dynamic::types::TypeList(given)
+    )]
+    HostResultMismatch {
+        /// The host function's import name.
+        func: Box<str>,
+        /// The host function's type.
+        expected: crate::FuncType,
+        /// The types of the results it left.
+        given: Box<[crate::ValueType]>,
+    },
+
     /// A dynamic call was given a results slice of the wrong length.
     #[error("`{func}` returns {expected} values but {given} result slots were given")]
     ResultSlots {

@@ -167,7 +167,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         maximum: Option<u32>,
     ) -> Result<Self> {
         let ty = memory_type(initial, maximum)?;
-        let memory = self.create_memory(|store| Memory::new(store, ty))?;
+        let memory = self.create_item(|store| Memory::new(store, ty))?;
         self.define_memory(module, name, memory)?;
         Ok(self)
     }
@@ -220,7 +220,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
-        let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
+        let memory = self.create_item(|store| Memory::new_static(store, ty, buffer))?;
         self.define_memory(module, name, memory)?;
         Ok(self)
     }
@@ -246,12 +246,12 @@ impl<'m, T> GuestBuilder<'m, T> {
         }
     }
 
-    /// Creates a memory in the builder's store, telling a limit's denial
-    /// from other failures.
-    fn create_memory(
+    /// Creates a memory or table in the builder's store, telling a limit's
+    /// denial from other failures.
+    pub(crate) fn create_item<I>(
         &mut self,
-        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<Memory, wasmi::Error>,
-    ) -> Result<Memory> {
+        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<I, wasmi::Error>,
+    ) -> Result<I> {
         let denials = self.store.data().limiter.denials();
         create(&mut self.store).map_err(|source| {
             self.store
@@ -275,6 +275,11 @@ impl<'m, T> GuestBuilder<'m, T> {
             self.store.data_mut().memory = Some(handle);
         }
         Ok(())
+    }
+
+    /// The id of the guest this builder makes.
+    pub(crate) fn guest_id(&self) -> crate::lifecycle::guest::GuestId {
+        self.store.data().guest
     }
 
     /// A read-only view of a host memory before instantiation.
