@@ -10,6 +10,7 @@ mod bulk;
 mod common;
 mod element_access;
 mod guest_loops;
+mod hot_paths;
 mod native;
 mod round_trip;
 mod startup;
@@ -20,6 +21,6 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches
+        guest_loops::benches, startup::benches, hot_paths::benches
 }
 criterion_main!(benches);

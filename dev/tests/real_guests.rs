@@ -159,7 +159,7 @@ fn call<P: Values + linmem::wasmi::WasmParams, R: Values + linmem::wasmi::WasmRe
             event["trap"] = json!(trap_name(code));
             None
         }
-        Err(Error::HostFunc { source, .. }) => match *source {
+        Err(Error::HostFunc { error: source, .. }) => match *source {
             Error::Abort {
                 message,
                 file,
@@ -510,7 +510,11 @@ fn as_start_abort() -> Log {
     let err = builder
         .instantiate()
         .expect_err("the start function aborts");
-    let Error::HostFunc { func, source } = err else {
+    let Error::HostFunc {
+        func,
+        error: source,
+    } = err
+    else {
         panic!("expected a host function error, got {err}");
     };
     assert_eq!(&*func, "(start)");
@@ -843,7 +847,8 @@ const REPLAYS: &[Replay] = &[
 ];
 
 fn expected() -> Value {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("fixtures/v8-expected.json");
+    let path =
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("fixtures/v8-expected.json");
     let text = std::fs::read_to_string(&path).expect("fixtures/v8-expected.json");
     serde_json::from_str(&text).expect("valid JSON")
 }

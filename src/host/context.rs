@@ -48,7 +48,7 @@ impl<T> core::fmt::Debug for HostContext<'_, T> {
 impl<'a, T> HostContext<'a, T> {
     /// The guest's memory: the one its views show, or (while the start
     /// function runs) its export of that name.
-    fn memory(&self) -> Result<GuestMemory> {
+    pub(crate) fn memory(&self) -> Result<GuestMemory> {
         let state = self.caller.data();
         if let Some(memory) = state.memory() {
             return Ok(memory);

@@ -17,7 +17,6 @@ pub const LINEAR_MEMORY_WAT: &str = include_str!("../../fixtures/linear_memory.w
 pub const LINEAR_MEMORY_WASM: &[u8] = include_bytes!("../../fixtures/linear_memory.wasm");
 
 /// The first four bytes of every binary wasm module.
-#[cfg(feature = "wat")]
 const WASM_MAGIC: &[u8; 4] = b"\0asm";
 
 /// A validated WebAssembly module, ready to be instantiated as many
@@ -53,13 +52,24 @@ impl Module {
     /// text, on a new engine with wasmi's default configuration.
     ///
     /// Input that starts with the wasm magic number `\0asm` is read as
-    /// binary; anything else as text.
+    /// binary; UTF-8 input without control characters (other than
+    /// whitespace) as text; anything else is [`Error::NotWasm`].
+    ///
+    /// ```
+    /// let err = linmem::Module::new("(module (func (result i32) (i64.const 1)))").unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid wasm module: type mismatch: expected i32, found i64 (at offset 0x1a)");
+    /// let err = linmem::Module::new("(module\n  (fun))").unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid WAT text at line 2, column 4: expected valid module field");
+    /// let err = linmem::Module::new(b"\x7fELF\x02\x01\x01\0\0\0\0").unwrap_err();
+    /// assert!(err.to_string().ends_with("nor WAT text (it is not UTF-8 text): 11 bytes starting with 7f 45 4c 46 02 01 01 00"));
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`Error::Wat`] if the text does not parse; [`Error::Compile`] if the
-    /// module is not valid WebAssembly (without the `wat` feature, text
-    /// input is also reported as [`Error::Compile`]).
+    /// [`Error::NotWasm`] if the input is neither wasm nor UTF-8;
+    /// [`Error::Wat`] if the text does not parse ([`Error::WatDisabled`]
+    /// without the `wat` feature); [`Error::Compile`] if the module is not
+    /// valid WebAssembly.
     pub fn new(source: impl AsRef<[u8]>) -> Result<Self> {
         Self::with_engine(&Engine::default(), source)
     }
@@ -69,22 +79,41 @@ impl Module {
     ///
     /// # Errors
     ///
-    /// [`Error::Wat`] if the text does not parse; [`Error::Compile`] if the
-    /// module is not valid WebAssembly.
+    /// Those of [`Module::new`].
     pub fn with_engine(engine: &Engine, source: impl AsRef<[u8]>) -> Result<Self> {
         let source = source.as_ref();
-        #[cfg(feature = "wat")]
-        if !source.starts_with(WASM_MAGIC) {
-            let wasm = wat::parse_bytes(source).map_err(|source| Error::Wat { source })?;
-            return Self::from_wasm(engine, &wasm);
+        if source.starts_with(WASM_MAGIC) {
+            return Self::from_wasm(engine, source);
         }
-        Self::from_wasm(engine, source)
+        // Text is UTF-8 without control characters other than whitespace
+        // (WAT escapes them in strings); anything else is binary.
+        let text = core::str::from_utf8(source)
+            .ok()
+            .filter(|text| !text.chars().any(|c| c.is_control() && !c.is_whitespace()));
+        let Some(text) = text else {
+            return Err(Error::NotWasm {
+                len: source.len(),
+                head: source.iter().copied().take(8).collect(),
+            });
+        };
+        #[cfg(feature = "wat")]
+        {
+            let wasm = wat::parse_str(text).map_err(Error::wat)?;
+            Self::from_wasm(engine, &wasm)
+        }
+        #[cfg(not(feature = "wat"))]
+        {
+            let text = text.trim_start();
+            if text.starts_with('(') || text.starts_with(";;") {
+                return Err(Error::WatDisabled);
+            }
+            Self::from_wasm(engine, source)
+        }
     }
 
     /// Compiles a binary wasm module.
     fn from_wasm(engine: &Engine, wasm: &[u8]) -> Result<Self> {
-        let module =
-            wasmi::Module::new(engine, wasm).map_err(|source| Error::Compile { source })?;
+        let module = wasmi::Module::new(engine, wasm).map_err(|error| Error::Compile { error })?;
         Ok(Self { module })
     }
 
