@@ -48,8 +48,10 @@ impl<'m, T> GuestBuilder<'m, T> {
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
-        // Unlimited fuel on a metering engine (an error on another: ignored).
-        store.set_fuel(u64::MAX).unwrap_or(());
+        // Unlimited fuel on a metering engine.
+        if module.metered() {
+            store.set_fuel(u64::MAX).unwrap_or(());
+        }
         Self {
             module,
             store,

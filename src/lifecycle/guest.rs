@@ -348,7 +348,18 @@ impl<T> Guest<T> {
     /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
     /// function it called failed; [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
-        self.export_func::<P, R>(name)?.call(self, params)
+        // The lookup and the call, without the handle's owned name: the
+        // name is copied only into an error.
+        let func = match self.instance.get_export(&self.store, name) {
+            Some(Extern::Func(func)) => func,
+            other => return Err(export_error(name, "function", other)),
+        };
+        let typed = func
+            .typed::<P, R>(&self.store)
+            .map_err(|_| signature_mismatch::<P, R>(name, &func.ty(&self.store)))?;
+        typed
+            .call(&mut self.store, params)
+            .map_err(|error| Error::from_call(name, error))
     }
 
     /// Looks up the exported function `name` once and returns a typed handle

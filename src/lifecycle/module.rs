@@ -45,6 +45,9 @@ const WASM_MAGIC: &[u8; 4] = b"\0asm";
 #[derive(Debug, Clone)]
 pub struct Module {
     module: wasmi::Module,
+    /// Whether its engine meters fuel, asked once here rather than by
+    /// every instantiation (wasmi answers "no" with a boxed error).
+    metered: bool,
 }
 
 impl Module {
@@ -114,7 +117,7 @@ impl Module {
     /// Compiles a binary wasm module.
     fn from_wasm(engine: &Engine, wasm: &[u8]) -> Result<Self> {
         let module = wasmi::Module::new(engine, wasm).map_err(|error| Error::Compile { error })?;
-        Ok(Self { module })
+        Ok(Self::from(module))
     }
 
     /// The reference scenario's module, compiled from the embedded fixture.
@@ -160,10 +163,16 @@ impl Module {
     pub fn as_wasmi(&self) -> &wasmi::Module {
         &self.module
     }
+
+    /// Whether the module's engine meters fuel.
+    pub(crate) fn metered(&self) -> bool {
+        self.metered
+    }
 }
 
 impl From<wasmi::Module> for Module {
     fn from(module: wasmi::Module) -> Self {
-        Self { module }
+        let metered = wasmi::Store::new(module.engine(), ()).set_fuel(0).is_ok();
+        Self { module, metered }
     }
 }
