@@ -549,16 +549,23 @@ impl<'a> LinearMemoryView<'a> {
     /// # Errors
     ///
     /// [`Error::PtrOverflow`] if the slice's byte length overflows;
-    /// [`Error::OutOfBounds`] if its range leaves the memory.
+    /// [`Error::OutOfBounds`] if its range leaves the memory (for
+    /// zero-sized elements: if the memory after the slice's address has
+    /// fewer bytes than the slice has elements).
     #[inline]
     pub fn iter<T: MemoryValue>(&self, slice: GuestSlice<T>) -> Result<GuestIter<'a, T>> {
         let (addr, byte_len) = slice.byte_range()?;
         let bytes = self.bytes(addr, byte_len)?;
         let size = size_of_value::<T>();
         let zero_sized = if size == 0 {
-            // Zero-sized elements take no memory; only the count matters.
+            // Zero-sized elements take no memory; only the count matters. It
+            // is bounded as if each took one byte, so that a guest-given
+            // length cannot make the host loop for 2^64 empty elements.
+            let room = self.len().saturating_sub(addr);
             usize::try_from(slice.len())
-                .map_err(|_| Error::out_of_bounds(addr, slice.len(), self.len()))?
+                .ok()
+                .filter(|_| slice.len() <= room)
+                .ok_or_else(|| Error::out_of_bounds(addr, slice.len(), self.len()))?
         } else {
             0
         };
