@@ -548,3 +548,59 @@ fn deadline_slices_are_capped() {
     );
     assert_eq!(Deadline::none().fuel_slice(0).slice(), 1);
 }
+
+/// Host stack used per level of host -> guest -> host nesting, measured from
+/// the address of a local in the host function at each level. Prints the
+/// figures (`--nocapture`) and checks that the default depth fits in half
+/// of a spawned thread's 2 MiB stack.
+#[test]
+fn default_reentry_depth_fits_a_2_mib_stack() {
+    let module = Module::new(
+        r#"(module
+            (import "env" "down" (func $down (param i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "down") (param i32) (result i32)
+                (call $down (i32.add (local.get 0) (i32.const 1)))))"#,
+    )
+    .unwrap();
+    let levels = 32;
+    let mut guest = module
+        .guest_with(Vec::<usize>::new())
+        .limits(Limits::new().max_host_call_depth(levels))
+        .func(
+            "env",
+            "down",
+            |mut cx: HostContext<'_, Vec<usize>>, level: i32| -> linmem::Result<i32> {
+                let marker = 0u8;
+                cx.data_mut().push(std::ptr::addr_of!(marker).addr());
+                let caller = cx.caller();
+                let Some(Extern::Func(down)) = caller.get_export("down") else {
+                    unreachable!("the guest exports `down`");
+                };
+                let mut result = [Val::I32(0)];
+                let _ = down.call(&mut *caller, &[Val::I32(level)], &mut result);
+                Ok(0)
+            },
+        )
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let _ = guest.call::<i32, i32>("down", 0);
+    let marks = guest.data();
+    assert_eq!(marks.len(), usize::try_from(levels).unwrap());
+    let first = marks[0];
+    let last = marks[marks.len() - 1];
+    let per_level = first.abs_diff(last) / (marks.len() - 1);
+    let default = usize::try_from(Limits::DEFAULT_HOST_CALL_DEPTH).unwrap();
+    println!(
+        "host stack per nesting level: {per_level} bytes ({} build); default depth {default} needs {} KiB",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        per_level * default / 1024
+    );
+    assert!(per_level > 0);
+    assert!(per_level * default < 1 << 20, "{per_level} bytes per level");
+}

@@ -550,8 +550,8 @@ impl<'a> LinearMemoryView<'a> {
     ///
     /// [`Error::PtrOverflow`] if the slice's byte length overflows;
     /// [`Error::OutOfBounds`] if its range leaves the memory (for
-    /// zero-sized elements: if the memory after the slice's address has
-    /// fewer bytes than the slice has elements).
+    /// zero-sized elements: if the slice has more elements than the memory
+    /// has bytes).
     #[inline]
     pub fn iter<T: MemoryValue>(&self, slice: GuestSlice<T>) -> Result<GuestIter<'a, T>> {
         let (addr, byte_len) = slice.byte_range()?;
@@ -559,12 +559,12 @@ impl<'a> LinearMemoryView<'a> {
         let size = size_of_value::<T>();
         let zero_sized = if size == 0 {
             // Zero-sized elements take no memory; only the count matters. It
-            // is bounded as if each took one byte, so that a guest-given
-            // length cannot make the host loop for 2^64 empty elements.
-            let room = self.len().saturating_sub(addr);
+            // is bounded by the memory's size in bytes (no more elements
+            // than a byte slice could have), so that a guest-given length
+            // cannot make the host loop for 2^64 empty elements.
             usize::try_from(slice.len())
                 .ok()
-                .filter(|_| slice.len() <= room)
+                .filter(|_| slice.len() <= self.len())
                 .ok_or_else(|| Error::out_of_bounds(addr, slice.len(), self.len()))?
         } else {
             0
