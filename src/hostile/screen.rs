@@ -82,7 +82,7 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
         }));
     };
     let mut name = String::from(START_EXPORT);
-    while exports.iter().any(|export| *export == name) {
+    while exports.contains(&name) {
         name.push('_');
     }
     let Some(wasm) = move_start_to_export(wasm, func, start_range, export_section, &name) else {
