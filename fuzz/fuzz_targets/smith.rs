@@ -93,8 +93,8 @@ fn arbitrary_val(u: &mut Unstructured<'_>, ty: ValType) -> Result<Val> {
     Ok(match ty {
         ValType::I32 => Val::I32(u.arbitrary()?),
         ValType::I64 => Val::I64(u.arbitrary()?),
-        ValType::F32 => Val::F32(u.arbitrary::<u32>()?.into()),
-        ValType::F64 => Val::F64(u.arbitrary::<u64>()?.into()),
+        ValType::F32 => Val::F32(f32::from_bits(u.arbitrary()?).into()),
+        ValType::F64 => Val::F64(f64::from_bits(u.arbitrary()?).into()),
         other => Val::default_for_ty(other),
     })
 }
@@ -133,9 +133,7 @@ fn run(data: &[u8]) -> Result<()> {
             }
             Ok(())
         })
-        .and_then(|b| {
-            b.func("env", "nop", |_: HostContext<'_, Exports>| Ok(()))
-        })
+        .and_then(|b| b.func("env", "nop", |_: HostContext<'_, Exports>| Ok(())))
         .and_then(|b| {
             b.func(
                 "env",
@@ -152,16 +150,22 @@ fn run(data: &[u8]) -> Result<()> {
                         return Ok(-1);
                     };
                     let ty = func.ty(&*caller);
-                    let params: Vec<Val> =
-                        ty.params().iter().map(|t| Val::default_for_ty(*t)).collect();
-                    let mut results: Vec<Val> =
-                        ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
+                    let params: Vec<Val> = ty
+                        .params()
+                        .iter()
+                        .map(|t| Val::default_for_ty(*t))
+                        .collect();
+                    let mut results: Vec<Val> = ty
+                        .results()
+                        .iter()
+                        .map(|t| Val::default_for_ty(*t))
+                        .collect();
                     match func.call(&mut *caller, &params, &mut results) {
                         Ok(()) => Ok(1),
                         // Pass linmem's own errors (re-entry limit, panics) up.
-                        Err(error) if error.downcast_ref::<Error>().is_some() => Err(
-                            Error::custom(std::io::Error::other(error.to_string())),
-                        ),
+                        Err(error) if error.downcast_ref::<Error>().is_some() => {
+                            Err(Error::custom(std::io::Error::other(error.to_string())))
+                        }
                         Err(_) => Ok(2),
                     }
                 },
@@ -173,7 +177,7 @@ fn run(data: &[u8]) -> Result<()> {
                 "view",
                 |cx: HostContext<'_, Exports>, addr: i64, len: i64| -> linmem::Result<i64> {
                     let view = cx.view()?;
-                    let bytes = view.bytes(addr as u64, (len as u64) & 0xffff)?;
+                    let bytes = view.bytes(addr.cast_unsigned(), len.cast_unsigned() & 0xffff)?;
                     Ok(bytes.iter().map(|&b| i64::from(b)).sum())
                 },
             )
@@ -204,7 +208,11 @@ fn run(data: &[u8]) -> Result<()> {
         for t in ty.params() {
             params.push(arbitrary_val(&mut u, *t)?);
         }
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
+        let mut results: Vec<Val> = ty
+            .results()
+            .iter()
+            .map(|t| Val::default_for_ty(*t))
+            .collect();
         let _ = func.call(guest.store_mut(), &params, &mut results);
         let _ = guest.set_fuel(300_000);
     }
@@ -225,7 +233,11 @@ fn run(data: &[u8]) -> Result<()> {
             let _ = guest.grow_memory(handle, pages);
             let _ = guest.grow_memory(handle, pages & 0xff);
             let view = guest.view_of(handle).expect("own handle");
-            assert!(view.len() <= 16 << 20, "limit not enforced: {} bytes", view.len());
+            assert!(
+                view.len() <= 16 << 20,
+                "limit not enforced: {} bytes",
+                view.len()
+            );
         }
     }
     Ok(())
