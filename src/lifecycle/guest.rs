@@ -117,6 +117,10 @@ pub(crate) fn next_guest_id() -> GuestId {
 ///   ([`Error::HostFunc`]): the call ends where it failed; memory, globals
 ///   and tables hold exactly what the guest (and the host function) wrote
 ///   before that point; nothing is rolled back. The next call starts afresh.
+/// - **Host function panic or re-entry refused** ([`Error::HostFunc`]
+///   holding [`Error::HostPanic`] or [`Error::ReentryLimit`]): the same as a
+///   host function error; what the panicking host function wrote before
+///   its panic stays written, and the nesting depth and fuel are restored.
 /// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
 ///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
 ///   boundary; the fuel it used is spent.
