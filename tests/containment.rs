@@ -109,7 +109,7 @@ child_test! {
         let mut guest = module
             .guest()
             .limits(Limits::new().fuel(10_000_000).max_host_call_depth(4))
-            .func("env", "boom", |_: HostContext<'_, ()>, code: i32| {
+            .host_func("env", "boom", |_: HostContext<'_, ()>, code: i32| {
                 assert!(code == 0, "boom {code}");
                 Ok(())
             })
@@ -160,7 +160,7 @@ child_test! {
         .unwrap();
         let err = module
             .guest()
-            .func("env", "boom", |_: HostContext<'_, ()>| -> linmem::Result<()> {
+            .host_func("env", "boom", |_: HostContext<'_, ()>| -> linmem::Result<()> {
                 std::panic::panic_any(17_u32)
             })
             .unwrap()
@@ -193,14 +193,14 @@ fn reenter(limits: Limits) -> (Error, u32) {
     let mut guest = module
         .guest_with(0u32)
         .limits(limits)
-        .func(
+        .host_func(
             "env",
             "down",
             |mut cx: HostContext<'_, u32>, level: i32| -> linmem::Result<i32> {
                 let level_u = u32::try_from(level).unwrap();
                 let deepest = cx.data_mut();
                 *deepest = (*deepest).max(level_u);
-                let caller = cx.caller();
+                let caller = cx.as_wasmi_caller();
                 let Some(Extern::Func(down)) = caller.get_export("down") else {
                     unreachable!("the guest exports `down`");
                 };
@@ -320,11 +320,11 @@ fn nested_call_inside_call_until_has_the_whole_budget() {
     let mut guest = module
         .guest()
         .limits(Limits::new().fuel(10_000_000))
-        .func(
+        .host_func(
             "env",
             "work",
             |mut cx: HostContext<'_, ()>| -> linmem::Result<i32> {
-                let caller = cx.caller();
+                let caller = cx.as_wasmi_caller();
                 let Some(Extern::Func(count)) = caller.get_export("count") else {
                     unreachable!("the guest exports `count`");
                 };
@@ -413,7 +413,7 @@ fn start_function_export_keeps_the_module_behaviour() {
     assert_eq!(module.start_export(), Some("linmem:start_"));
     let mut guest = module
         .guest_with(0)
-        .func("env", "note", |mut cx: HostContext<'_, i32>, n: i32| {
+        .host_func("env", "note", |mut cx: HostContext<'_, i32>, n: i32| {
             assert_eq!(cx.view()?.read::<u8>(3)?, 9);
             *cx.data_mut() = n;
             Ok(())
@@ -430,7 +430,7 @@ fn start_function_export_keeps_the_module_behaviour() {
     .unwrap();
     let guest = module
         .guest_with(false)
-        .func("env", "init", |mut cx: HostContext<'_, bool>| {
+        .host_func("env", "init", |mut cx: HostContext<'_, bool>| {
             *cx.data_mut() = true;
             Ok(())
         })
@@ -487,7 +487,7 @@ fn host_function_sees_the_calling_instance_memory() {
     let second = Module::with_engine(&engine, source(2)).unwrap();
     let mut guest = main
         .guest()
-        .func("env", "peek", |cx: HostContext<'_, ()>| {
+        .host_func("env", "peek", |cx: HostContext<'_, ()>| {
             Ok(i32::from(cx.view()?.read::<u8>(0)?))
         })
         .unwrap()
@@ -495,7 +495,7 @@ fn host_function_sees_the_calling_instance_memory() {
         .unwrap();
     let added = guest.add_instance(&second).unwrap();
     assert_eq!(guest.call::<(), i32>("peek", ()).unwrap(), 1);
-    let peek = guest.func_in::<(), i32>(added, "peek").unwrap();
+    let peek = guest.export_func_in::<(), i32>(added, "peek").unwrap();
     assert_eq!(peek.call(&mut guest, ()).unwrap(), 2);
     assert_eq!(guest.call::<(), i32>("peek", ()).unwrap(), 1);
     // An added instance without a memory export (and no host memory to
@@ -508,7 +508,7 @@ fn host_function_sees_the_calling_instance_memory() {
     .unwrap();
     let bare = guest.add_instance(&bare).unwrap();
     let err = guest
-        .func_in::<(), i32>(bare, "peek")
+        .export_func_in::<(), i32>(bare, "peek")
         .unwrap()
         .call(&mut guest, ())
         .unwrap_err();
@@ -567,13 +567,13 @@ fn default_reentry_depth_fits_a_2_mib_stack() {
     let mut guest = module
         .guest_with(Vec::<usize>::new())
         .limits(Limits::new().max_host_call_depth(levels))
-        .func(
+        .host_func(
             "env",
             "down",
             |mut cx: HostContext<'_, Vec<usize>>, level: i32| -> linmem::Result<i32> {
                 let marker = 0u8;
                 cx.data_mut().push(std::ptr::addr_of!(marker).addr());
-                let caller = cx.caller();
+                let caller = cx.as_wasmi_caller();
                 let Some(Extern::Func(down)) = caller.get_export("down") else {
                     unreachable!("the guest exports `down`");
                 };

@@ -127,15 +127,15 @@ fn run(data: &[u8]) -> Result<()> {
     let builder = module
         .guest_with(exports.clone())
         .limits(limits)
-        .func("env", "panic", |_: HostContext<'_, Exports>, code: i32| {
+        .host_func("env", "panic", |_: HostContext<'_, Exports>, code: i32| {
             if code & 1 == 1 {
                 panic!("{DELIBERATE} {code}");
             }
             Ok(())
         })
-        .and_then(|b| b.func("env", "nop", |_: HostContext<'_, Exports>| Ok(())))
+        .and_then(|b| b.host_func("env", "nop", |_: HostContext<'_, Exports>| Ok(())))
         .and_then(|b| {
-            b.func(
+            b.host_func(
                 "env",
                 "reenter",
                 |mut cx: HostContext<'_, Exports>, pick: i32| -> linmem::Result<i32> {
@@ -145,7 +145,7 @@ fn run(data: &[u8]) -> Result<()> {
                     }
                     let index = usize::try_from(pick.unsigned_abs()).unwrap_or(0) % names.len();
                     let name = names[index].clone();
-                    let caller = cx.caller();
+                    let caller = cx.as_wasmi_caller();
                     let Some(Extern::Func(func)) = caller.get_export(&name) else {
                         return Ok(-1);
                     };
@@ -172,7 +172,7 @@ fn run(data: &[u8]) -> Result<()> {
             )
         })
         .and_then(|b| {
-            b.func(
+            b.host_func(
                 "env",
                 "view",
                 |cx: HostContext<'_, Exports>, addr: i64, len: i64| -> linmem::Result<i64> {
@@ -192,18 +192,18 @@ fn run(data: &[u8]) -> Result<()> {
         .map_or_else(|| "memory".to_owned(), |e| e.name().to_owned());
     let slice = u.int_in_range(1..=5_000)?;
     let Ok(mut guest) = builder
-        .memory(&memory)
+        .default_memory(&memory)
         .instantiate_until(&Deadline::none().fuel_slice(slice))
     else {
         return Ok(());
     };
     let funcs: Vec<Func> = guest
-        .instance()
-        .exports(guest.store())
+        .as_wasmi_instance()
+        .exports(guest.as_wasmi_store())
         .filter_map(|e| e.into_func())
         .collect();
     for func in funcs {
-        let ty = func.ty(guest.store());
+        let ty = func.ty(guest.as_wasmi_store());
         let mut params = Vec::new();
         for t in ty.params() {
             params.push(arbitrary_val(&mut u, *t)?);
@@ -213,7 +213,7 @@ fn run(data: &[u8]) -> Result<()> {
             .iter()
             .map(|t| Val::default_for_ty(*t))
             .collect();
-        let _ = func.call(guest.store_mut(), &params, &mut results);
+        let _ = func.call(guest.as_wasmi_store_mut(), &params, &mut results);
         let _ = guest.set_fuel(300_000);
     }
     for name in exports {
@@ -228,7 +228,7 @@ fn run(data: &[u8]) -> Result<()> {
         .map(|e| e.name().to_owned())
         .collect();
     for name in memories {
-        if let Ok(handle) = guest.memory_export(&name) {
+        if let Ok(handle) = guest.export_memory(&name) {
             let pages: u64 = u.arbitrary()?;
             let _ = guest.grow_memory(handle, pages);
             let _ = guest.grow_memory(handle, pages & 0xff);

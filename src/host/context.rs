@@ -5,7 +5,6 @@ use crate::error::{Error, Result};
 use crate::lifecycle::guest::GuestState;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
-use alloc::boxed::Box;
 use wasmi::{Caller, Extern};
 
 /// What a host function gets besides its parameters: the calling guest's
@@ -27,7 +26,7 @@ use wasmi::{Caller, Extern};
 ///     (func (export "run") (call $log (i32.const 8) (i32.const 20))))"#)?;
 /// let mut guest = module
 ///     .guest_with(Vec::<String>::new())
-///     .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
+///     .host_func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
 ///         let (view, lines) = cx.view_and_data_mut()?;
 ///         lines.push(view.str(ptr.into(), len.into())?.to_owned());
 ///         Ok(())
@@ -114,10 +113,7 @@ impl<'a, T> HostContext<'a, T> {
         // never another instance's own memory.
         match state.memory() {
             Some(memory) if state.memory_is_host => Ok(memory),
-            _ => Err(Error::MissingExport {
-                name: Box::from(state.memory_export()),
-                expected: "memory",
-            }),
+            _ => Err(Error::NoMemory),
         }
     }
 
@@ -125,8 +121,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory (yet: a start
-    /// function calling the host before its memory export exists).
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view(&self) -> Result<LinearMemoryView<'_>> {
         Ok(self.memory()?.view(&self.caller))
     }
@@ -135,7 +130,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory.
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view_mut(&mut self) -> Result<LinearMemoryViewMut<'_>> {
         Ok(self.view_and_data_mut()?.0)
     }
@@ -144,7 +139,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory.
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view_and_data_mut(&mut self) -> Result<(LinearMemoryViewMut<'_>, &mut T)> {
         let memory = self.memory()?;
         let (view, state) = memory.view_and_data_mut(&mut self.caller);
@@ -166,7 +161,7 @@ impl<'a, T> HostContext<'a, T> {
     /// The underlying wasmi caller (escape hatch), e.g. to call other
     /// exports of the calling instance.
     #[must_use]
-    pub fn caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
+    pub fn as_wasmi_caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
         &mut self.caller
     }
 }

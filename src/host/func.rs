@@ -32,6 +32,13 @@ use wasmi::{Caller, Linker, WasmRet, WasmTy};
 ///   [`Error::ReentryLimit`] before it runs, so nesting cannot overflow
 ///   the host stack. This holds for calls made through the raw wasmi
 ///   caller ([`HostContext::caller`]) too.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a host function of a guest with host data `{T}`",
+    label = "not a linmem host function",
+    note = "a host function is `Fn(HostContext<'_, {T}>, params...) -> linmem::Result<results> + Send + Sync + 'static`",
+    note = "parameters: up to 12 of `i32`, `u32`, `i64`, `u64`, `f32`, `f64` (or wasmi's `Nullable<Func>`/`Nullable<ExternRef>`); `usize`, `bool`, `u8` and `String` are not wasm types",
+    note = "results: `()`, one wasm value or a tuple of them, wrapped in `linmem::Result`; annotate the context's type, e.g. `|cx: HostContext<'_, {T}>, ptr: u32|`"
+)]
 pub trait HostFunc<T, Params, Results>: Send + Sync + 'static {
     /// Defines the function as `module`.`name` in `linker`.
     #[doc(hidden)]
@@ -53,7 +60,7 @@ fn unwind(error: Error) -> wasmi::Error {
 /// [`Error::HostPanic`]. The [`HostContext`] moved into `body` restores the
 /// nesting depth and the fuel split when it drops, on unwinding too.
 #[inline(always)]
-fn guarded<R>(func: &str, body: impl FnOnce() -> Result<R>) -> Result<R> {
+pub(crate) fn guarded<R>(func: &str, body: impl FnOnce() -> Result<R>) -> Result<R> {
     #[cfg(feature = "std")]
     {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {

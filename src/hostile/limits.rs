@@ -622,11 +622,11 @@ impl<T> crate::Guest<T> {
     /// engine does not meter fuel.
     pub fn fuel(&self) -> crate::Result<u64> {
         let fuel = self
-            .store()
+            .as_wasmi_store()
             .get_fuel()
             .map_err(|_| crate::Error::FuelDisabled)?;
         // Fuel a deadline call kept back, should one have been interrupted.
-        Ok(fuel.saturating_add(self.store().data().fuel_reserve))
+        Ok(fuel.saturating_add(self.as_wasmi_store().data().fuel_reserve))
     }
 
     /// Sets the fuel the guest has left.
@@ -636,10 +636,10 @@ impl<T> crate::Guest<T> {
     /// [`Error::FuelDisabled`](crate::Error::FuelDisabled) if the guest's
     /// engine does not meter fuel.
     pub fn set_fuel(&mut self, fuel: u64) -> crate::Result<()> {
-        self.store_mut()
+        self.as_wasmi_store_mut()
             .set_fuel(fuel)
             .map_err(|_| crate::Error::FuelDisabled)?;
-        self.store_mut().data_mut().fuel_reserve = 0;
+        self.as_wasmi_store_mut().data_mut().fuel_reserve = 0;
         Ok(())
     }
 
@@ -658,7 +658,7 @@ impl<T> crate::Guest<T> {
 
     /// The limits the guest runs under.
     pub fn limits(&self) -> &Limits {
-        self.store().data().limiter.limits()
+        self.as_wasmi_store().data().limiter.limits()
     }
 
     /// The last request a limit denied, by the guest (`memory.grow`,
@@ -668,6 +668,6 @@ impl<T> crate::Guest<T> {
     /// how the host learns why.
     #[must_use]
     pub fn last_denial(&self) -> Option<Denial> {
-        self.store().data().limiter.last_denial()
+        self.as_wasmi_store().data().limiter.last_denial()
     }
 }

@@ -565,7 +565,7 @@ impl<'a> LinearMemoryView<'a> {
             usize::try_from(slice.len())
                 .ok()
                 .filter(|_| slice.len() <= self.len())
-                .ok_or_else(|| Error::out_of_bounds(addr, slice.len(), self.len()))?
+                .ok_or_else(|| self.out_of_bounds(addr, slice.len()))?
         } else {
             0
         };
