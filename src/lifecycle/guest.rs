@@ -12,7 +12,7 @@ use alloc::boxed::Box;
 use core::sync::atomic::Ordering;
 use wasmi::{Engine, Extern, ExternType, Instance, Linker, Memory, Store, WasmParams, WasmResults};
 
-/// What a guest's wasmi [`Store`] holds: the host's own data, plus what
+/// What a guest's wasmi [`Store`](https://docs.rs/wasmi/2/wasmi/struct.Store.html) holds: the host's own data, plus what
 /// linmem keeps per guest.
 #[derive(Debug)]
 pub struct GuestState<T> {
