@@ -843,7 +843,8 @@ const REPLAYS: &[Replay] = &[
 ];
 
 fn expected() -> Value {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("fixtures/v8-expected.json");
+    let path =
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("fixtures/v8-expected.json");
     let text = std::fs::read_to_string(&path).expect("fixtures/v8-expected.json");
     serde_json::from_str(&text).expect("valid JSON")
 }
