@@ -150,6 +150,7 @@ pub use self::{
         func::HostFunc,
     },
     hostile::{
+        compile::contained_config,
         deadline::{CancelFlag, Deadline},
         limits::{Denial, Limit, Limits, metered_engine},
     },

@@ -1,8 +1,11 @@
 //! Compiled modules: compile once, instantiate many times.
 
 use crate::error::{Error, Result};
+use crate::hostile::compile::{compile, default_engine};
+use crate::hostile::screen::screen;
 use crate::lifecycle::builder::GuestBuilder;
 use crate::lifecycle::guest::Guest;
+use alloc::boxed::Box;
 use wasmi::Engine;
 
 /// The reference scenario's module in WebAssembly text, embedded in the crate.
@@ -48,11 +51,15 @@ pub struct Module {
     /// Whether its engine meters fuel, asked once here rather than by
     /// every instantiation (wasmi answers "no" with a boxed error).
     metered: bool,
+    /// The export name linmem gave the module's start function, which it
+    /// runs itself after instantiation (see [`Module::start_export`]).
+    start: Option<Box<str>>,
 }
 
 impl Module {
     /// Compiles a module from wasm bytes or (with the `wat` feature) WAT
-    /// text, on a new engine with wasmi's default configuration.
+    /// text, on a new engine with [`contained_config`](crate::contained_config)
+    /// (wasmi's defaults, every function translated now).
     ///
     /// Input that starts with the wasm magic number `\0asm` is read as
     /// binary; UTF-8 input without control characters (other than
@@ -69,16 +76,24 @@ impl Module {
     ///
     /// # Errors
     ///
-    /// [`Error::NotWasm`] if the input is neither wasm nor UTF-8;
+    /// [`Error::NotWasm`] if the input is neither wasm nor UTF-8 text;
     /// [`Error::Wat`] if the text does not parse ([`Error::WatDisabled`]
     /// without the `wat` feature); [`Error::Compile`] if the module is not
-    /// valid WebAssembly.
+    /// valid WebAssembly; [`Error::Refused`] if it is valid but reaches a
+    /// known wasmi bug (a memory64 maximum above 2^48 - 1 pages);
+    /// [`Error::TranslatorPanic`] if wasmi's translator panics on it.
     pub fn new(source: impl AsRef<[u8]>) -> Result<Self> {
-        Self::with_engine(&Engine::default(), source)
+        Self::with_engine(&default_engine(), source)
     }
 
     /// Compiles a module like [`Module::new`], on a given engine (to choose
     /// wasmi's configuration, or to share compiled code between modules).
+    ///
+    /// Containment of wasmi's translator bugs needs an engine that compiles
+    /// eagerly ([`contained_config`](crate::contained_config),
+    /// [`metered_engine`](crate::metered_engine)): on an engine with wasmi's
+    /// default lazy translation, a translator panic happens at a function's
+    /// first call, inside guest execution, and aborts the process.
     ///
     /// # Errors
     ///
@@ -114,10 +129,44 @@ impl Module {
         }
     }
 
-    /// Compiles a binary wasm module.
+    /// Screens and compiles a binary wasm module.
     fn from_wasm(engine: &Engine, wasm: &[u8]) -> Result<Self> {
-        let module = wasmi::Module::new(engine, wasm).map_err(|error| Error::Compile { error })?;
-        Ok(Self::from(module))
+        let Some(screened) = screen(wasm)? else {
+            // wasmi uses the same parser, so it refuses the module too and
+            // says why; should it not, linmem refuses what it cannot screen.
+            compile(engine, wasm)?;
+            return Err(Error::Refused {
+                reason: Box::from("the module's sections could not be screened"),
+            });
+        };
+        match compile(engine, &screened.wasm) {
+            Ok(module) => Ok(Self {
+                metered: metered(&module),
+                module,
+                start: screened.start,
+            }),
+            // The error as wasmi reports it on the bytes given (offsets).
+            Err(error) if screened.start.is_some() => {
+                Err(compile(engine, wasm).err().unwrap_or(error))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The export name under which linmem exports the module's start
+    /// function (`linmem:start`, with `_` appended if the module already
+    /// has such an export), or `None` if the module has no start function.
+    ///
+    /// linmem compiles a module with a start function without its start
+    /// section and runs the function itself right after instantiation, so
+    /// that [`GuestBuilder::instantiate_until`] can run it under a deadline;
+    /// the result is the same as wasmi's own instantiation. The underlying
+    /// [`as_wasmi`](Self::as_wasmi) module therefore has no start function
+    /// and one export more. A module converted from a `wasmi::Module` keeps
+    /// its start section (wasmi runs it, under fuel only).
+    #[must_use]
+    pub fn start_export(&self) -> Option<&str> {
+        self.start.as_deref()
     }
 
     /// The reference scenario's module, compiled from the embedded fixture.
@@ -170,9 +219,20 @@ impl Module {
     }
 }
 
+/// Whether `module`'s engine meters fuel (asked once per module: wasmi
+/// answers "no" with a boxed error, too slow for every instantiation).
+fn metered(module: &wasmi::Module) -> bool {
+    wasmi::Store::new(module.engine(), ()).set_fuel(0).is_ok()
+}
+
+/// A module compiled by wasmi directly: linmem neither screened its types
+/// nor compiled it under `catch_unwind`, and wasmi runs its start function.
 impl From<wasmi::Module> for Module {
     fn from(module: wasmi::Module) -> Self {
-        let metered = wasmi::Store::new(module.engine(), ()).set_fuel(0).is_ok();
-        Self { module, metered }
+        Self {
+            metered: metered(&module),
+            module,
+            start: None,
+        }
     }
 }
