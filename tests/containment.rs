@@ -513,7 +513,7 @@ fn host_function_sees_the_calling_instance_memory() {
         .call(&mut guest, ())
         .unwrap_err();
     assert!(
-        matches!(err, Error::HostFunc { ref source, .. } if matches!(**source, Error::MissingExport { .. })),
+        matches!(err, Error::HostFunc { ref source, .. } if matches!(**source, Error::NoMemory)),
         "{err:?}"
     );
 }
