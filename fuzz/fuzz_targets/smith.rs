@@ -77,6 +77,8 @@ fn smith(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
         gc_enabled: false,
         exceptions_enabled: false,
         wide_arithmetic_enabled: false,
+        // wasmi 2.0 (wasmparser 0.228) predates the compact import section.
+        compact_imports_enabled: false,
         custom_page_sizes_enabled: false,
         ..wasm_smith::Config::default()
     };
