@@ -73,6 +73,19 @@ pub enum Error {
         kind: &'static str,
     },
 
+    /// The host asked for an import it did not define, e.g.
+    /// [`GuestBuilder::import_memory`](crate::GuestBuilder::import_memory)
+    /// for a name no host memory was given.
+    #[error("the host defined no {expected} as `{module}`.`{name}`")]
+    UndefinedImport {
+        /// The import's module name, e.g. `env`.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+        /// The kind of item that was asked for, e.g. `memory`.
+        expected: &'static str,
+    },
+
     /// Instantiation failed for a reason other than a missing import or a
     /// trap, e.g. an import of the wrong type or a data segment out of bounds.
     #[error("instantiation failed")]

@@ -246,7 +246,7 @@ fn wrong_export_kinds_and_signatures() -> linmem::Result<()> {
     );
     assert!(err.to_string().contains("`add`"));
     assert!(matches!(
-        guest.func::<i32, i32>("add"),
+        guest.export_func::<i32, i32>("add"),
         Err(Error::SignatureMismatch { .. })
     ));
     assert!(matches!(
@@ -259,7 +259,7 @@ fn wrong_export_kinds_and_signatures() -> linmem::Result<()> {
     assert_eq!(guest.call::<(i32, i32), i32>("add", (2, 3))?, 5);
     let module = Module::new(EXPORTS)?;
     for (name, found) in [("add", "function"), ("g", "global"), ("t", "table")] {
-        match module.guest().memory(name).instantiate() {
+        match module.guest().default_memory(name).instantiate() {
             Err(Error::WrongExportKind {
                 expected: "memory",
                 found: f,
@@ -321,7 +321,7 @@ fn fuzz_findings_replay() {
     let module = Module::with_engine(&linmem::metered_engine(), &wasm).unwrap();
     let mut guest = module
         .guest()
-        .memory("22")
+        .default_memory("22")
         .fuel(100_000)
         .instantiate()
         .unwrap();

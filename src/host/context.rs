@@ -22,7 +22,7 @@ use wasmi::{Caller, Extern};
 ///     (func (export "run") (call $log (i32.const 8) (i32.const 20))))"#)?;
 /// let mut guest = module
 ///     .guest_with(Vec::<String>::new())
-///     .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
+///     .host_func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
 ///         let (view, lines) = cx.view_and_data_mut()?;
 ///         lines.push(view.str(ptr.into(), len.into())?.to_owned());
 ///         Ok(())
@@ -110,7 +110,7 @@ impl<'a, T> HostContext<'a, T> {
     /// The underlying wasmi caller (escape hatch), e.g. to call other
     /// exports of the calling instance.
     #[must_use]
-    pub fn caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
+    pub fn as_wasmi_caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
         &mut self.caller
     }
 }

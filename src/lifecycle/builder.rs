@@ -20,7 +20,7 @@ use wasmi::{Extern, Linker, Memory, MemoryType, Store};
 /// ```
 /// # fn main() -> linmem::Result<()> {
 /// let module = linmem::Module::new(r#"(module (memory (export "heap") 1))"#)?;
-/// let guest = module.guest_with(String::from("host state")).memory("heap").instantiate()?;
+/// let guest = module.guest_with(String::from("host state")).default_memory("heap").instantiate()?;
 /// assert_eq!(guest.view().len(), 65_536);
 /// assert_eq!(guest.data(), "host state");
 /// # Ok(()) }
@@ -75,7 +75,7 @@ impl<'m, T> GuestBuilder<'m, T> {
 
     /// The name of the exported memory the views show (default `memory`; if
     /// the module exports no `memory`, the first host memory it imports).
-    pub fn memory(mut self, export_name: &str) -> Self {
+    pub fn default_memory(mut self, export_name: &str) -> Self {
         self.store.data_mut().memory_export = Box::from(export_name);
         self.memory_chosen = true;
         self
@@ -96,7 +96,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     ///     (func (export "run") (result i32) (call $fill (i32.const 16) (i32.const 8))))"#)?;
     /// let mut guest = module
     ///     .guest()
-    ///     .func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
+    ///     .host_func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
     ///         let len = cap.min(3); // "hi!" or as much of it as fits
     ///         cx.view_mut()?.write_bytes(ptr.into(), &b"hi!"[..usize::try_from(len).unwrap_or(0)])?;
     ///         Ok(len)
@@ -110,7 +110,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if `module`.`name` is already defined.
-    pub fn func<P, R>(
+    pub fn host_func<P, R>(
         mut self,
         module: &str,
         name: &str,
@@ -125,17 +125,18 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// guest's store, for the guest to import as `module`.`name` (e.g.
     /// `env`.`memory`, asc's `--importMemory`).
     ///
-    /// The returned handle gives views before instantiation with
-    /// [`view_mut_of`](Self::view_mut_of), and after it with
-    /// [`Guest::view_of`]; if the module exports no memory of the chosen
-    /// name, it is also the guest's default memory.
+    /// Its handle, from [`import_memory`](Self::import_memory) (or
+    /// [`Guest::import_memory`] after instantiation), gives views before
+    /// instantiation with [`view_mut_of`](Self::view_mut_of), and after it
+    /// with [`Guest::view_of`]; if the module exports no memory of the
+    /// chosen name, it is also the guest's default memory.
     ///
     /// ```
     /// # fn main() -> linmem::Result<()> {
     /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
     ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = module.guest();
-    /// let memory = builder.host_memory("env", "memory", 1, Some(2))?;
+    /// let mut builder = module.guest().host_memory("env", "memory", 1, Some(2))?;
+    /// let memory = builder.import_memory("env", "memory")?;
     /// builder.view_mut_of(memory)?.write(0, 42u8)?; // before the guest exists
     /// let mut guest = builder.instantiate()?;
     /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
@@ -150,15 +151,16 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if its initial size passes the
     /// [`limits`](Self::limits).
     pub fn host_memory(
-        &mut self,
+        mut self,
         module: &str,
         name: &str,
         initial: u32,
         maximum: Option<u32>,
-    ) -> Result<GuestMemory> {
+    ) -> Result<Self> {
         let ty = memory_type(initial, maximum)?;
         let memory = self.create_memory(|store| Memory::new(store, ty))?;
-        self.define_memory(module, name, memory)
+        self.define_memory(module, name, memory)?;
+        Ok(self)
     }
 
     /// Like [`host_memory`](Self::host_memory), on a buffer the host
@@ -181,8 +183,8 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// let buffer: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536].into_boxed_slice());
     /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
     ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = module.guest();
-    /// let memory = builder.host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// let mut builder = module.guest().host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// let memory = builder.import_memory("env", "memory")?;
     /// builder.view_mut_of(memory)?.write(0, 42u8)?;
     /// let mut guest = builder.instantiate()?;
     /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
@@ -198,19 +200,41 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if its initial size passes the
     /// [`limits`](Self::limits).
     pub fn host_memory_static(
-        &mut self,
+        mut self,
         module: &str,
         name: &str,
         buffer: &'static mut [u8],
         initial: u32,
         maximum: Option<u32>,
-    ) -> Result<GuestMemory> {
+    ) -> Result<Self> {
         let buffer_pages = buffer.len() / 65_536;
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
         let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
-        self.define_memory(module, name, memory)
+        self.define_memory(module, name, memory)?;
+        Ok(self)
+    }
+
+    /// The handle of the host memory defined as `module`.`name` with
+    /// [`host_memory`](Self::host_memory) or
+    /// [`host_memory_static`](Self::host_memory_static), for
+    /// [`view_of`](Self::view_of) and [`view_mut_of`](Self::view_mut_of)
+    /// before instantiation (and [`Guest::view_of`] after it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UndefinedImport`] if the builder defines no memory as
+    /// `module`.`name`.
+    pub fn import_memory(&self, module: &str, name: &str) -> Result<GuestMemory> {
+        match self.linker.get(&self.store, module, name) {
+            Some(Extern::Memory(memory)) => Ok(GuestMemory::new(
+                &self.store,
+                memory,
+                self.store.data().guest,
+            )),
+            _ => Err(undefined_import(module, name, "memory")),
+        }
     }
 
     /// Creates a memory in the builder's store, telling a limit's denial
@@ -230,7 +254,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     }
 
     /// Makes a memory of this builder's store importable as `module`.`name`.
-    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<GuestMemory> {
+    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<()> {
         self.linker
             .define(module, name, memory)
             .map_err(|source| Error::Instantiate {
@@ -241,7 +265,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         if state.memory.is_none() {
             self.store.data_mut().memory = Some(handle);
         }
-        Ok(handle)
+        Ok(())
     }
 
     /// A read-only view of a host memory before instantiation.
@@ -267,12 +291,12 @@ impl<'m, T> GuestBuilder<'m, T> {
 
     /// The store the guest will run in (escape hatch), e.g. to create
     /// wasmi items before instantiation.
-    pub fn store_mut(&mut self) -> &mut Store<GuestState<T>> {
+    pub fn as_wasmi_store_mut(&mut self) -> &mut Store<GuestState<T>> {
         &mut self.store
     }
 
     /// The linker holding the guest's imports (escape hatch).
-    pub fn linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
+    pub fn as_wasmi_linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
         &mut self.linker
     }
 
@@ -337,6 +361,16 @@ fn memory_type(initial: u32, maximum: Option<u32>) -> Result<MemoryType> {
     builder.build().map_err(|source| Error::Instantiate {
         source: source.into(),
     })
+}
+
+/// The error for an import the host did not define.
+#[cold]
+pub(crate) fn undefined_import(module: &str, name: &str, expected: &'static str) -> Error {
+    Error::UndefinedImport {
+        module: Box::from(module),
+        name: Box::from(name),
+        expected,
+    }
 }
 
 /// Sorts wasmi's instantiation errors into linmem's variants.

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::hostile::limits::StoreLimiter;
-use crate::lifecycle::builder::instantiation_error;
+use crate::lifecycle::builder::{instantiation_error, undefined_import};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::instance::GuestInstance;
 use crate::lifecycle::module::Module;
@@ -206,7 +206,7 @@ impl<T> Guest<T> {
     /// let mut guest = linmem::Guest::new(r#"(module
     ///     (memory (export "memory") 1) (memory (export "scratch") 2)
     ///     (func (export "peek") (param i32) (result i32) (i32.load8_u 1 (local.get 0))))"#)?;
-    /// let scratch = guest.memory_export("scratch")?;
+    /// let scratch = guest.export_memory("scratch")?;
     /// guest.view_mut_of(scratch)?.write(70_000, 9u8)?;
     /// assert_eq!(guest.call::<i32, i32>("peek", 70_000)?, 9);
     /// assert_eq!(guest.view_of(scratch)?.pages(), 2);
@@ -217,8 +217,8 @@ impl<T> Guest<T> {
     ///
     /// [`Error::MissingExport`] or [`Error::WrongExportKind`] if the guest
     /// exports no memory of that name.
-    pub fn memory_export(&self, name: &str) -> Result<GuestMemory> {
-        self.memory_export_in(self.main_instance(), name)
+    pub fn export_memory(&self, name: &str) -> Result<GuestMemory> {
+        self.export_memory_in(self.main_instance(), name)
     }
 
     /// A memory exported by `instance`, which must be an instance of this
@@ -229,11 +229,41 @@ impl<T> Guest<T> {
     ///
     /// [`Error::MissingExport`] or [`Error::WrongExportKind`] if the instance
     /// exports no memory of that name.
-    pub fn memory_export_in(&self, instance: GuestInstance, name: &str) -> Result<GuestMemory> {
+    pub fn export_memory_in(&self, instance: GuestInstance, name: &str) -> Result<GuestMemory> {
         let instance = self.own_instance(instance, name)?;
         match instance.get_export(&self.store, name) {
             Some(Extern::Memory(memory)) => Ok(GuestMemory::new(&self.store, memory, self.id)),
             other => Err(export_error(name, "memory", other)),
+        }
+    }
+
+    /// The host memory the guest imports as `module`.`name` (one given with
+    /// [`GuestBuilder::host_memory`](crate::GuestBuilder::host_memory) or
+    /// [`host_memory_static`](crate::GuestBuilder::host_memory_static)), as
+    /// a handle for [`view_of`](Self::view_of) and
+    /// [`view_mut_of`](Self::view_mut_of).
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1))
+    ///     (memory (export "memory") 1)
+    ///     (func (export "put") (i32.store8 (i32.const 0) (i32.const 7))))"#)?;
+    /// let mut guest = module.guest().host_memory("env", "memory", 1, None)?.instantiate()?;
+    /// let imported = guest.import_memory("env", "memory")?;
+    /// guest.call::<(), ()>("put", ())?;
+    /// assert_eq!(guest.view_of(imported)?.read::<u8>(0)?, 7);
+    /// assert_eq!(guest.view().read::<u8>(0)?, 0); // the exported memory is another one
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UndefinedImport`] if the host defined no memory as
+    /// `module`.`name`.
+    pub fn import_memory(&self, module: &str, name: &str) -> Result<GuestMemory> {
+        match self.linker.get(&self.store, module, name) {
+            Some(Extern::Memory(memory)) => Ok(GuestMemory::new(&self.store, memory, self.id)),
+            _ => Err(undefined_import(module, name, "memory")),
         }
     }
 
@@ -285,7 +315,7 @@ impl<T> Guest<T> {
     /// Calls the exported function `name` with typed parameters and results,
     /// looking it up by name first.
     ///
-    /// For repeated calls, get a [`GuestFunc`] once with [`func`](Self::func).
+    /// For repeated calls, get a [`GuestFunc`] once with [`export_func`](Self::export_func).
     /// After a trap the guest stays usable and its memory keeps what the
     /// guest wrote before the trap.
     ///
@@ -296,7 +326,7 @@ impl<T> Guest<T> {
     /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
     /// function it called failed; [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
-        self.func::<P, R>(name)?.call(self, params)
+        self.export_func::<P, R>(name)?.call(self, params)
     }
 
     /// Looks up the exported function `name` once and returns a typed handle
@@ -305,7 +335,7 @@ impl<T> Guest<T> {
     /// ```
     /// # fn main() -> linmem::Result<()> {
     /// let mut guest = linmem::Guest::linear_memory()?;
-    /// let read_one = guest.func::<(), i32>("readWasmMemoryAndReturnIndexOne")?;
+    /// let read_one = guest.export_func::<(), i32>("readWasmMemoryAndReturnIndexOne")?;
     /// for byte in [25u8, 26, 27] {
     ///     guest.view_mut().write(1, byte)?;
     ///     assert_eq!(read_one.call(&mut guest, ())?, i32::from(byte));
@@ -318,18 +348,21 @@ impl<T> Guest<T> {
     /// [`Error::MissingExport`] if there is no export `name`;
     /// [`Error::WrongExportKind`] if it is not a function;
     /// [`Error::SignatureMismatch`] if its type is not `P -> R`.
-    pub fn func<P: WasmParams, R: WasmResults>(&self, name: &str) -> Result<GuestFunc<P, R>> {
-        self.func_in(self.main_instance(), name)
+    pub fn export_func<P: WasmParams, R: WasmResults>(
+        &self,
+        name: &str,
+    ) -> Result<GuestFunc<P, R>> {
+        self.export_func_in(self.main_instance(), name)
     }
 
     /// Looks up a function exported by `instance`, an instance of this
-    /// guest's store; see [`func`](Self::func).
+    /// guest's store; see [`export_func`](Self::export_func).
     ///
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `instance` belongs to another guest; then
-    /// those of [`func`](Self::func).
-    pub fn func_in<P: WasmParams, R: WasmResults>(
+    /// those of [`export_func`](Self::export_func).
+    pub fn export_func_in<P: WasmParams, R: WasmResults>(
         &self,
         instance: GuestInstance,
         name: &str,
@@ -359,12 +392,10 @@ impl<T> Guest<T> {
     ///     (func (export "put") (i32.store8 (i32.const 0) (i32.const 7))))"#)?;
     /// let reader = Module::with_engine(writer.engine(), r#"(module (import "env" "memory" (memory 1))
     ///     (func (export "get") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = writer.guest();
-    /// builder.host_memory("env", "memory", 1, None)?;
-    /// let mut guest = builder.instantiate()?;
+    /// let mut guest = writer.guest().host_memory("env", "memory", 1, None)?.instantiate()?;
     /// let second = guest.add_instance(&reader)?;
     /// guest.call::<(), ()>("put", ())?;
-    /// let get = guest.func_in::<(), i32>(second, "get")?;
+    /// let get = guest.export_func_in::<(), i32>(second, "get")?;
     /// assert_eq!(get.call(&mut guest, ())?, 7);
     /// # Ok(()) }
     /// ```
@@ -395,7 +426,7 @@ impl<T> Guest<T> {
         })
     }
 
-    /// The guest's main instance, as a handle for [`func_in`](Self::func_in).
+    /// The guest's main instance, as a handle for [`export_func_in`](Self::export_func_in).
     #[must_use]
     pub fn main_instance(&self) -> GuestInstance {
         GuestInstance {
@@ -418,25 +449,25 @@ impl<T> Guest<T> {
 
     /// The underlying wasmi store (escape hatch).
     #[must_use]
-    pub fn store(&self) -> &Store<GuestState<T>> {
+    pub fn as_wasmi_store(&self) -> &Store<GuestState<T>> {
         &self.store
     }
 
     /// The underlying wasmi store, mutably (escape hatch).
     #[must_use]
-    pub fn store_mut(&mut self) -> &mut Store<GuestState<T>> {
+    pub fn as_wasmi_store_mut(&mut self) -> &mut Store<GuestState<T>> {
         &mut self.store
     }
 
     /// The underlying wasmi instance (escape hatch).
     #[must_use]
-    pub fn instance(&self) -> Instance {
+    pub fn as_wasmi_instance(&self) -> Instance {
         self.instance
     }
 
     /// The underlying wasmi memory that the views show (escape hatch).
     #[must_use]
-    pub fn memory(&self) -> Memory {
+    pub fn as_wasmi_memory(&self) -> Memory {
         self.memory.as_wasmi()
     }
 
