@@ -181,7 +181,7 @@ fn workloads() -> linmem::Result<()> {
       (func (export "run") (result i32) (call $checksum (i32.const 16) (i32.const 11))))"#;
     let mut guest = Module::new(wat)?
         .guest_with(0u32)
-        .func(
+        .host_func(
             "env",
             "checksum",
             |mut cx: HostContext<'_, u32>, ptr: u32, len: u32| {
