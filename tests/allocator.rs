@@ -630,14 +630,18 @@ fn a_memory_of_another_guest_is_a_foreign_handle_not_a_panic() {
     let guest = Guest::new(PLAIN).unwrap();
     let other = Guest::new(PLAIN).unwrap();
     assert!(matches!(
-        Allocator::detect_in(&guest, guest.main_instance(), other.default_memory()),
+        Allocator::detect_in(
+            &guest,
+            guest.main_instance(),
+            other.default_memory().unwrap()
+        ),
         Err(Error::ForeignHandle { .. })
     ));
     assert!(matches!(
         Allocator::new_in(
             &guest,
             other.main_instance(),
-            guest.default_memory(),
+            guest.default_memory().unwrap(),
             AllocatorKind::AllocDealloc
         ),
         Err(Error::ForeignHandle { .. })

@@ -92,3 +92,76 @@ fn exports_are_looked_up_with_export_names() {
         Err(Error::WrongExportKind { .. })
     ));
 }
+
+#[test]
+fn a_memory_exported_under_another_name_is_the_default() {
+    let mut guest = linmem::Guest::new(
+        r#"(module (memory (export "heap") 1) (memory (export "scratch") 1)
+             (func (export "put") (i32.store8 (i32.const 3) (i32.const 9))))"#,
+    )
+    .unwrap();
+    guest.call::<(), ()>("put", ()).unwrap();
+    assert_eq!(
+        guest.view().read::<u8>(3).unwrap(),
+        9,
+        "the first memory export"
+    );
+}
+
+#[test]
+fn a_missing_memory_lists_the_memories_to_choose_from() {
+    let module = Module::new(
+        r#"(module (memory (export "heap") 1) (memory (export "scratch") 1)
+             (func (export "f")))"#,
+    )
+    .unwrap();
+    let err = module
+        .guest()
+        .default_memory("memory")
+        .instantiate()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the guest exports no memory named `memory`; its exported memories are `heap`, \
+         `scratch`: choose one with `GuestBuilder::default_memory`, e.g. `default_memory(\"heap\")`"
+    );
+    let err = module
+        .guest()
+        .default_memory("f")
+        .instantiate()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the guest exports no memory named `f` (`f` is a function); its"),
+        "{err}"
+    );
+    let one = Module::new(r#"(module (memory (export "heap") 1))"#).unwrap();
+    let err = one.guest().default_memory("mem").instantiate().unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "its one exported memory is `heap`: choose it with `GuestBuilder::default_memory(\"heap\")`"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_host_function_of_a_guest_without_memory_gets_a_no_memory_error() {
+    let module = Module::new(
+        r#"(module (import "env" "peek" (func $peek (result i32)))
+             (func (export "run") (result i32) (call $peek)))"#,
+    )
+    .unwrap();
+    let mut guest = module
+        .guest()
+        .host_func("env", "peek", |cx: HostContext<'_, ()>| {
+            Ok(i32::from(cx.view()?.read::<u8>(0)?))
+        })
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    match guest.call::<(), i32>("run", ()) {
+        Err(Error::HostFunc { source, .. }) => assert!(matches!(*source, Error::NoMemory)),
+        other => panic!("{other:?}"),
+    }
+}

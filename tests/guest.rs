@@ -333,7 +333,7 @@ fn escape_hatches_reach_wasmi() {
     *guest.data_mut() += 1;
     assert_eq!(*guest.data(), 8);
     assert_eq!(*guest.as_wasmi_store().data().data(), 8);
-    let memory = guest.as_wasmi_memory();
+    let memory = guest.as_wasmi_memory().expect("a memory");
     let instance = guest.as_wasmi_instance();
     memory.write(guest.as_wasmi_store_mut(), 1, &[31]).unwrap();
     let f = instance

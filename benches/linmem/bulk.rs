@@ -52,7 +52,7 @@ pub fn benches(c: &mut Criterion) {
             assert!(copied, "view wrote wrong data");
         }
         guest.view_mut().as_mut_slice().fill(0);
-        let memory = guest.as_wasmi_memory();
+        let memory = guest.as_wasmi_memory().expect("a memory");
         if common::bench_ran(&mut group, "wasmi_raw", |b| {
             b.iter(|| {
                 memory

@@ -121,7 +121,10 @@ fn read_chunks_exact<T: Elem>(memory: &[u8]) -> u64 {
 }
 
 fn read_wasmi<T: Elem>(guest: &Guest) -> u64 {
-    let (memory, store) = (guest.as_wasmi_memory(), guest.as_wasmi_store());
+    let (memory, store) = (
+        guest.as_wasmi_memory().expect("a memory"),
+        guest.as_wasmi_store(),
+    );
     let mut acc = 0;
     let mut array = T::Bytes::ZERO;
     for i in 0..count::<T>() as usize {
@@ -152,7 +155,7 @@ fn write_chunks_exact<T: Elem>(memory: &mut [u8]) {
 }
 
 fn write_wasmi<T: Elem>(guest: &mut Guest) {
-    let memory = guest.as_wasmi_memory();
+    let memory = guest.as_wasmi_memory().expect("a memory");
     for i in 0..count::<T>() {
         memory
             .write(

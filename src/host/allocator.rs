@@ -280,7 +280,7 @@ impl Allocator {
     /// [`Error::SignatureMismatch`] if it or the freeing export (when
     /// present) does not have the convention's signature.
     pub fn new<D>(guest: &Guest<D>, kind: AllocatorKind) -> Result<Self> {
-        Self::new_in(guest, guest.main_instance(), guest.default_memory(), kind)
+        Self::new_in(guest, guest.main_instance(), guest.default_memory()?, kind)
     }
 
     /// Resolves the exports of convention `kind` in `instance` (the main one
@@ -320,7 +320,7 @@ impl Allocator {
     /// of them; otherwise the errors of [`Allocator::new`] for the first
     /// one found (a wrong signature is reported, not skipped).
     pub fn detect<D>(guest: &Guest<D>) -> Result<Self> {
-        Self::detect_in(guest, guest.main_instance(), guest.default_memory())
+        Self::detect_in(guest, guest.main_instance(), guest.default_memory()?)
     }
 
     /// Finds the allocator exported by `instance`, working in `memory`; see

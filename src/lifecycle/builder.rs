@@ -2,14 +2,15 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
+use crate::hostile::deadline::{Deadline, run_until};
 use crate::hostile::limits::{Limits, StoreLimiter};
-use crate::lifecycle::guest::{Guest, GuestState, export_error, extern_type_kind, next_guest_id};
+use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use wasmi::errors::{ErrorKind, LinkerError};
-use wasmi::{Extern, Linker, Memory, MemoryType, Store};
+use wasmi::{Extern, ExternType, Instance, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
 /// memories, the memory export the views show.
@@ -31,8 +32,8 @@ pub struct GuestBuilder<'m, T> {
     module: &'m Module,
     store: Store<GuestState<T>>,
     linker: Linker<GuestState<T>>,
-    /// Set when the host named the export explicitly.
-    memory_chosen: bool,
+    /// Set by [`default_memory`](Self::default_memory).
+    chosen_memory: bool,
 }
 
 impl<'m, T> GuestBuilder<'m, T> {
@@ -41,9 +42,13 @@ impl<'m, T> GuestBuilder<'m, T> {
         let state = GuestState {
             data,
             memory: None,
-            memory_export: Box::from("memory"),
+            memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            depth: 0,
+            fuel_reserve: 0,
+            instances: 1,
+            memory_is_host: false,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -53,7 +58,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             store,
             linker: Linker::new(engine),
-            memory_chosen: false,
+            chosen_memory: false,
         }
     }
 
@@ -73,11 +78,20 @@ impl<'m, T> GuestBuilder<'m, T> {
         self
     }
 
-    /// The name of the exported memory the views show (default `memory`; if
-    /// the module exports no `memory`, the first host memory it imports).
+    /// The name of the exported memory the views show.
+    ///
+    /// Without it, the guest's default memory is its export `memory`; if it
+    /// has none, the first host memory given to the builder; if none, the
+    /// memory the module exports under the first name in sort order; if none, the guest has no memory:
+    /// it still instantiates and runs, and its views fail with
+    /// [`Error::NoMemory`].
+    ///
+    /// [`instantiate`](Self::instantiate) fails with
+    /// [`Error::MissingMemory`], listing the memories the module exports,
+    /// if it exports no memory `export_name`.
     pub fn default_memory(mut self, export_name: &str) -> Self {
-        self.store.data_mut().memory_export = Box::from(export_name);
-        self.memory_chosen = true;
+        self.store.data_mut().memory_export = Some(Box::from(export_name));
+        self.chosen_memory = true;
         self
     }
 
@@ -158,7 +172,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         maximum: Option<u32>,
     ) -> Result<Self> {
         let ty = memory_type(initial, maximum)?;
-        let memory = self.create_memory(|store| Memory::new(store, ty))?;
+        let memory = self.create_item(|store| Memory::new(store, ty))?;
         self.define_memory(module, name, memory)?;
         Ok(self)
     }
@@ -211,7 +225,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
-        let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
+        let memory = self.create_item(|store| Memory::new_static(store, ty, buffer))?;
         self.define_memory(module, name, memory)?;
         Ok(self)
     }
@@ -237,12 +251,12 @@ impl<'m, T> GuestBuilder<'m, T> {
         }
     }
 
-    /// Creates a memory in the builder's store, telling a limit's denial
-    /// from other failures.
-    fn create_memory(
+    /// Creates a memory or table in the builder's store, telling a limit's
+    /// denial from other failures.
+    pub(crate) fn create_item<I>(
         &mut self,
-        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<Memory, wasmi::Error>,
-    ) -> Result<Memory> {
+        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<I, wasmi::Error>,
+    ) -> Result<I> {
         let denials = self.store.data().limiter.denials();
         create(&mut self.store).map_err(|source| {
             self.store
@@ -266,6 +280,11 @@ impl<'m, T> GuestBuilder<'m, T> {
             self.store.data_mut().memory = Some(handle);
         }
         Ok(())
+    }
+
+    /// The id of the guest this builder makes.
+    pub(crate) fn guest_id(&self) -> crate::lifecycle::guest::GuestId {
+        self.store.data().guest
     }
 
     /// A read-only view of a host memory before instantiation.
@@ -300,49 +319,85 @@ impl<'m, T> GuestBuilder<'m, T> {
         &mut self.linker
     }
 
-    /// Instantiates the module, runs its start function and finds its memory.
+    /// Instantiates the module, runs its start function and finds its
+    /// default memory (see [`default_memory`](Self::default_memory)).
+    ///
+    /// The start function runs to its end or to a trap; on a metering
+    /// engine it is bounded by the fuel budget. To bound it by time too,
+    /// use [`instantiate_until`](Self::instantiate_until).
     ///
     /// # Errors
     ///
     /// [`Error::MissingImport`] if the module imports anything not provided;
     /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
-    /// function `(start)`) if the start function fails;
+    /// function `(start)`) if the start function fails (with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if it runs out
+    /// of fuel, [`fuel(0)`](Self::fuel) included);
     /// [`Error::Instantiate`] for other instantiation failures (e.g. an
-    /// import of the wrong type); [`Error::MissingExport`] or
-    /// [`Error::WrongExportKind`] if the memory export is missing or not a
-    /// memory; [`Error::LimitExceeded`] if the module needs more than the
+    /// import of the wrong type); [`Error::MissingMemory`] if the memory
+    /// named with [`default_memory`](Self::default_memory) is not an
+    /// exported memory (checked before anything runs);
+    /// [`Error::LimitExceeded`] if the module needs more than the
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
+        self.instantiate_with(None)
+    }
+
+    /// Instantiates the module like [`instantiate`](Self::instantiate), but
+    /// runs its start function in fuel slices and stops it at `deadline`
+    /// (see [`Guest::call_until`]). Needs an engine that meters fuel.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use core::time::Duration;
+    /// use linmem::{Deadline, Error, Module};
+    ///
+    /// let module = Module::with_engine(&linmem::metered_engine(), r#"(module
+    ///     (memory (export "memory") 1)
+    ///     (func $spin (loop br 0)) (start $spin))"#)?;
+    /// let deadline = Deadline::after(Duration::from_millis(20));
+    /// let err = module.guest().instantiate_until(&deadline).unwrap_err();
+    /// assert!(matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`instantiate`](Self::instantiate); then
+    /// [`Error::DeadlineExceeded`] or [`Error::Cancelled`] (for the function
+    /// `(start)`) if the deadline passes or its flag is set before the start
+    /// function ends, and [`Error::FuelDisabled`] if the module has a start
+    /// function and its engine does not meter fuel. A module converted from
+    /// a `wasmi::Module` has its start function run by wasmi, without the
+    /// deadline.
+    pub fn instantiate_until(self, deadline: &Deadline) -> Result<Guest<T>> {
+        self.instantiate_with(Some(deadline))
+    }
+
+    fn instantiate_with(self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
         let Self {
             module,
             mut store,
             linker,
-            memory_chosen,
+            chosen_memory,
         } = self;
+        choose_memory(module, store.data_mut(), chosen_memory)?;
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
-        let denials = store.data().limiter.denials();
-        let instance = linker
-            .instantiate_and_start(&mut store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&linker, &mut store, module, deadline)?;
         let state = store.data();
-        let memory = match (
-            instance.get_export(&store, &state.memory_export),
-            state.memory,
-        ) {
-            (Some(Extern::Memory(memory)), _) => GuestMemory::new(&store, memory, state.guest),
-            (None, Some(host)) if !memory_chosen => host,
-            (other, _) => return Err(export_error(&state.memory_export, "memory", other)),
+        let (memory, is_host) = match instance.get_export(&store, state.memory_export()) {
+            Some(Extern::Memory(memory)) => {
+                (Some(GuestMemory::new(&store, memory, state.guest)), false)
+            }
+            _ => (state.memory, state.memory.is_some()),
         };
         let id = state.guest;
-        store.data_mut().memory = Some(memory);
+        let state = store.data_mut();
+        state.memory = memory;
+        state.memory_is_host = is_host;
         Ok(Guest {
             store,
             linker,
@@ -350,6 +405,82 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory,
             id,
         })
+    }
+}
+
+/// Instantiates `module` in `store` and runs its start function (the one
+/// linmem moved into an export, see [`Module::start_export`]), under
+/// `deadline` if given.
+pub(crate) fn instantiate_in<T>(
+    linker: &Linker<GuestState<T>>,
+    store: &mut Store<GuestState<T>>,
+    module: &Module,
+    deadline: Option<&Deadline>,
+) -> Result<Instance> {
+    let denials = store.data().limiter.denials();
+    let instance = linker
+        .instantiate_and_start(&mut *store, module.as_wasmi())
+        .map_err(|source| {
+            let limiter = &store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(instantiation_error)
+        })?;
+    let Some(name) = module.start_export() else {
+        return Ok(instance);
+    };
+    let start = instance
+        .get_typed_func::<(), ()>(&*store, name)
+        .map_err(|source| Error::Instantiate { source })?;
+    match deadline {
+        Some(deadline) => run_until(&start, START, store, (), deadline)?,
+        None => start
+            .call(&mut *store, ())
+            .map_err(|source| Error::from_call(START, source))?,
+    }
+    Ok(instance)
+}
+
+/// The name errors give the start function.
+const START: &str = "(start)";
+
+/// Sets which memory export the guest's views show, from the module's
+/// exports, before anything runs (see [`GuestBuilder::default_memory`]).
+fn choose_memory<T>(module: &Module, state: &mut GuestState<T>, chosen: bool) -> Result<()> {
+    let wasmi = module.as_wasmi();
+    let is_memory = |name: &str| matches!(wasmi.get_export(name), Some(ExternType::Memory(_)));
+    if chosen {
+        let name = state.memory_export();
+        return if is_memory(name) {
+            Ok(())
+        } else {
+            Err(missing_memory(module, name))
+        };
+    }
+    if state.memory.is_some() || is_memory("memory") {
+        return Ok(());
+    }
+    // No `memory` and no host memory: the first memory export by name.
+    state.memory_export = wasmi
+        .exports()
+        .find(|export| matches!(export.ty(), ExternType::Memory(_)))
+        .map(|export| Box::from(export.name()));
+    Ok(())
+}
+
+/// The error for a default memory the module does not export, listing
+/// the memories it does export.
+#[cold]
+pub(crate) fn missing_memory(module: &Module, name: &str) -> Error {
+    let wasmi = module.as_wasmi();
+    Error::MissingMemory {
+        name: Box::from(name),
+        found: wasmi.get_export(name).map(|ty| extern_type_kind(&ty)),
+        memories: wasmi
+            .exports()
+            .filter(|export| matches!(export.ty(), ExternType::Memory(_)))
+            .map(|export| Box::from(export.name()))
+            .collect(),
     }
 }
 
@@ -382,7 +513,7 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             name: Box::from(name.name()),
             kind: extern_type_kind(ty),
         },
-        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call("(start)", source),
+        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
         _ => Error::Instantiate { source },
     }
 }
