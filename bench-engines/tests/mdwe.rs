@@ -161,7 +161,7 @@ fn engines_under_mdwe() {
                     child.report("seccomp")
                 );
                 assert!(!no_exec::required(), "{message}");
-                eprintln!("{message}");
+                no_exec::notice(&message);
                 row.push_str(" skipped |");
                 continue;
             }
