@@ -84,6 +84,11 @@ mod integrations;
 mod lifecycle;
 mod memory;
 
+#[cfg(feature = "snapshot")]
+pub use self::lifecycle::snapshot::{
+    error::SnapshotError,
+    snapshotter::{Snapshot, Snapshotter},
+};
 pub use self::{
     error::{AllocationFault, Error, Result},
     host::{
@@ -111,11 +116,6 @@ pub use self::{
         value::{ByteArray, MemoryValue},
         view::{LinearMemoryView, LinearMemoryViewMut},
     },
-};
-#[cfg(feature = "snapshot")]
-pub use self::lifecycle::snapshot::{
-    error::SnapshotError,
-    snapshotter::{Snapshot, Snapshotter},
 };
 pub use wasmi::{self, Engine, TrapCode};
 

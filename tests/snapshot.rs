@@ -66,9 +66,17 @@ fn memory_globals_and_size_are_carried_and_the_start_function_is_gone() {
     let mut copy = fresh(&snapshot, &snapshotter);
     assert_eq!(copy.view().pages(), 2);
     assert_eq!(copy.view().as_slice(), guest.view().as_slice());
-    assert_eq!(copy.call::<(), i32>("starts", ()).unwrap(), 1, "start ran once, not twice");
+    assert_eq!(
+        copy.call::<(), i32>("starts", ()).unwrap(),
+        1,
+        "start ran once, not twice"
+    );
     assert_eq!(copy.call::<(), i64>("wide", ()).unwrap(), -2);
-    assert_eq!(copy.call::<(), i32>("f_bits", ()).unwrap(), 0x7fc0_0001, "NaN payload kept");
+    assert_eq!(
+        copy.call::<(), i32>("f_bits", ()).unwrap(),
+        0x7fc0_0001,
+        "NaN payload kept"
+    );
     assert_eq!(copy.call::<(), f64>("d", ()).unwrap(), -0.5);
     assert_eq!(copy.call::<(), i32>("fixed", ()).unwrap(), 7);
     assert!(matches!(
@@ -76,7 +84,11 @@ fn memory_globals_and_size_are_carried_and_the_start_function_is_gone() {
         Err(Error::MissingExport { .. })
     ));
     // The snapshot module is an ordinary module: no reserved exports.
-    assert!(exports(snapshot.wasm()).iter().all(|name| !name.starts_with("__linmem")));
+    assert!(
+        exports(snapshot.wasm())
+            .iter()
+            .all(|name| !name.starts_with("__linmem"))
+    );
     // The declared maximum is kept.
     assert_eq!(copy.grow(2).unwrap(), 2);
     assert!(copy.grow(1).is_err());
@@ -100,7 +112,10 @@ fn host_writes_and_grows_before_the_snapshot_are_captured() {
     let snapshotter = snapshotter(r#"(module (memory (export "memory") 1))"#);
     let mut guest = snapshotter.module().instantiate().unwrap();
     guest.grow(2).unwrap();
-    guest.view_mut().write_bytes(3 * 65_536 - 3, b"end").unwrap();
+    guest
+        .view_mut()
+        .write_bytes(3 * 65_536 - 3, b"end")
+        .unwrap();
     guest.view_mut().write_bytes(0, b"start").unwrap();
     let snapshot = snapshotter.snapshot(&guest).unwrap();
     let copy = fresh(&snapshot, &snapshotter);
@@ -128,7 +143,11 @@ fn several_memories_and_memory64_are_carried() {
     assert_eq!(copy.view().read::<u8>(1).unwrap(), 11);
     for at in [65530_i64, 65537, 65540, 65541] {
         let original = guest.call::<i64, i32>("b", at).unwrap();
-        assert_eq!(copy.call::<i64, i32>("b", at).unwrap(), original, "address {at}");
+        assert_eq!(
+            copy.call::<i64, i32>("b", at).unwrap(),
+            original,
+            "address {at}"
+        );
     }
     assert_eq!(copy.call::<i64, i32>("b", 65540).unwrap(), 22);
 }
@@ -160,7 +179,9 @@ fn dropped_and_kept_passive_segments_behave_as_in_the_original() {
         assert_eq!(copy.view().as_slice(), guest.view().as_slice(), "{func}");
     }
     assert_eq!(
-        copy.call::<(), ()>("copy_dropped", ()).unwrap_err().trap_code(),
+        copy.call::<(), ()>("copy_dropped", ())
+            .unwrap_err()
+            .trap_code(),
         Some(TrapCode::MemoryOutOfBounds)
     );
 }
@@ -220,16 +241,19 @@ fn tables_are_carried_unless_mutated() {
 
 #[test]
 fn the_host_growing_a_table_is_refused() {
-    let snapshotter = snapshotter(
-        r#"(module (memory (export "memory") 1) (table (export "t") 1 10 funcref))"#,
-    );
+    let snapshotter =
+        snapshotter(r#"(module (memory (export "memory") 1) (table (export "t") 1 10 funcref))"#);
     let mut guest = snapshotter.module().instantiate().unwrap();
     let table = match guest.instance().get_export(guest.store(), "t") {
         Some(linmem::wasmi::Extern::Table(table)) => table,
         _ => panic!("table"),
     };
     table
-        .grow(guest.store_mut(), 1, linmem::wasmi::Ref::Func(linmem::wasmi::Nullable::Null))
+        .grow(
+            guest.store_mut(),
+            1,
+            linmem::wasmi::Ref::Func(linmem::wasmi::Nullable::Null),
+        )
         .unwrap();
     assert!(matches!(
         refusal(snapshotter.snapshot(&guest)),
@@ -248,22 +272,18 @@ fn what_a_snapshot_cannot_own_is_refused_up_front() {
             r#"(module (import "env" "memory" (memory 1)))"#,
             |e| matches!(e, SnapshotError::ImportedMemory { module, name } if &**module == "env" && &**name == "memory"),
         ),
-        (
-            r#"(module (import "env" "g" (global (mut i32))))"#,
-            |e| matches!(e, SnapshotError::ImportedMutableGlobal { .. }),
-        ),
-        (
-            r#"(module (import "env" "t" (table 1 funcref)))"#,
-            |e| matches!(e, SnapshotError::UnsupportedImport { kind: "table", .. }),
-        ),
-        (
-            r#"(module (func (export "__linmem_snapshot_id")))"#,
-            |e| matches!(e, SnapshotError::ReservedExportName { .. }),
-        ),
-        (
-            "\0asm\x01\0\0\0\x05\x03\x01",
-            |e| matches!(e, SnapshotError::Parse { .. }),
-        ),
+        (r#"(module (import "env" "g" (global (mut i32))))"#, |e| {
+            matches!(e, SnapshotError::ImportedMutableGlobal { .. })
+        }),
+        (r#"(module (import "env" "t" (table 1 funcref)))"#, |e| {
+            matches!(e, SnapshotError::UnsupportedImport { kind: "table", .. })
+        }),
+        (r#"(module (func (export "__linmem_snapshot_id")))"#, |e| {
+            matches!(e, SnapshotError::ReservedExportName { .. })
+        }),
+        ("\0asm\x01\0\0\0\x05\x03\x01", |e| {
+            matches!(e, SnapshotError::Parse { .. })
+        }),
     ];
     for (wat, expected) in cases {
         let error = refusal(Snapshotter::new(wat));
@@ -273,7 +293,12 @@ fn what_a_snapshot_cannot_own_is_refused_up_front() {
     // An immutable imported global is fine: the snapshot imports it too.
     let snapshotter =
         snapshotter(r#"(module (import "env" "g" (global i32)) (memory (export "memory") 1))"#);
-    let imports: Vec<_> = snapshotter.module().as_wasmi().imports().map(|i| i.name().to_owned()).collect();
+    let imports: Vec<_> = snapshotter
+        .module()
+        .as_wasmi()
+        .imports()
+        .map(|i| i.name().to_owned())
+        .collect();
     assert_eq!(imports, ["g"]);
 }
 

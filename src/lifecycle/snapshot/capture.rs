@@ -62,8 +62,9 @@ pub(crate) fn memory(store: impl AsContext, instance: Instance, name: &str) -> O
 /// Whether `instance` carries the identity `token`.
 pub(crate) fn has_token(store: impl AsContext, instance: Instance, token: u32) -> bool {
     let store = store.as_context();
-    global(&store, instance, ID_EXPORT)
-        .is_some_and(|id| matches!(id.get(&store), Val::I32(value) if value.cast_unsigned() == token))
+    global(&store, instance, ID_EXPORT).is_some_and(
+        |id| matches!(id.get(&store), Val::I32(value) if value.cast_unsigned() == token),
+    )
 }
 
 /// Whether the flag global `name` was set.
@@ -216,7 +217,9 @@ fn next_non_zero(data: &[u8], from: usize) -> Option<usize> {
 /// The index of the first zero byte at or after `from`.
 fn next_zero(data: &[u8], from: usize) -> Option<usize> {
     let rest = data.get(from..)?;
-    rest.iter().position(|&byte| byte == 0).map(|offset| from + offset)
+    rest.iter()
+        .position(|&byte| byte == 0)
+        .map(|offset| from + offset)
 }
 
 /// `runs` merged when at most `gap` bytes separate them.
@@ -265,9 +268,9 @@ mod tests {
         // Every non-zero byte is still covered, at its own offset.
         for (at, &byte) in data.iter().enumerate() {
             let at = u64::try_from(at).unwrap();
-            let covered = segments.iter().find(|s| {
-                s.offset <= at && at < s.offset + u64::try_from(s.bytes.len()).unwrap()
-            });
+            let covered = segments
+                .iter()
+                .find(|s| s.offset <= at && at < s.offset + u64::try_from(s.bytes.len()).unwrap());
             match covered {
                 Some(s) => assert_eq!(s.bytes[usize::try_from(at - s.offset).unwrap()], byte),
                 None => assert_eq!(byte, 0),

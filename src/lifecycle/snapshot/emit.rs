@@ -41,7 +41,9 @@ pub(crate) struct EmitOptions<'o> {
     pub(crate) reset_token: Option<u32>,
 }
 
-fn reencode_error(section: &'static str) -> impl Fn(wasm_encoder::reencode::Error) -> SnapshotError {
+fn reencode_error(
+    section: &'static str,
+) -> impl Fn(wasm_encoder::reencode::Error) -> SnapshotError {
     move |_| SnapshotError::Reencode { section }
 }
 
@@ -179,7 +181,11 @@ fn exports(
             ExportSectionReader::new(BinaryReader::new(original, 0)).map_err(parse_error)?;
         for export in reader {
             let export = export.map_err(parse_error)?;
-            if options.remove_exports.iter().any(|name| **name == *export.name) {
+            if options
+                .remove_exports
+                .iter()
+                .any(|name| **name == *export.name)
+            {
                 continue;
             }
             let kind = reencoder

@@ -228,7 +228,10 @@ pub(crate) fn read(wasm: &[u8]) -> Result<ModuleInfo, SnapshotError> {
     Ok(info)
 }
 
-fn read_import(info: &mut ModuleInfo, import: &wasmparser::Import<'_>) -> Result<(), SnapshotError> {
+fn read_import(
+    info: &mut ModuleInfo,
+    import: &wasmparser::Import<'_>,
+) -> Result<(), SnapshotError> {
     let module = || Box::from(import.module);
     let name = || Box::from(import.name);
     match import.ty {
@@ -260,7 +263,10 @@ fn read_import(info: &mut ModuleInfo, import: &wasmparser::Import<'_>) -> Result
 
 /// Notes the instructions the instrumentation tracks; returns whether the
 /// body contains one.
-fn scan_body(info: &mut ModuleInfo, body: &wasmparser::FunctionBody<'_>) -> Result<bool, SnapshotError> {
+fn scan_body(
+    info: &mut ModuleInfo,
+    body: &wasmparser::FunctionBody<'_>,
+) -> Result<bool, SnapshotError> {
     let mut reader = body.get_operators_reader().map_err(parse_error)?;
     let mut rewrite = false;
     while !reader.eof() {

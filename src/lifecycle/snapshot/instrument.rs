@@ -37,7 +37,11 @@ struct Flags {
 ///
 /// [`SnapshotError::Parse`] or [`SnapshotError::Reencode`] if a function
 /// body that needs rewriting cannot be re-encoded.
-pub(crate) fn instrument(wasm: &[u8], info: &ModuleInfo, token: u32) -> Result<Vec<u8>, SnapshotError> {
+pub(crate) fn instrument(
+    wasm: &[u8],
+    info: &ModuleInfo,
+    token: u32,
+) -> Result<Vec<u8>, SnapshotError> {
     let mut sections = Sections::of(wasm, info);
 
     // Globals: the flags, all zero, then the identity.
@@ -94,10 +98,18 @@ pub(crate) fn instrument(wasm: &[u8], info: &ModuleInfo, token: u32) -> Result<V
         exports.export(&info::table_export(index), ExportKind::Table, index);
     }
     for (&segment, &global) in &flags.data {
-        exports.export(&info::data_dropped_export(segment), ExportKind::Global, global);
+        exports.export(
+            &info::data_dropped_export(segment),
+            ExportKind::Global,
+            global,
+        );
     }
     for (&segment, &global) in &flags.elem {
-        exports.export(&info::elem_dropped_export(segment), ExportKind::Global, global);
+        exports.export(
+            &info::elem_dropped_export(segment),
+            ExportKind::Global,
+            global,
+        );
     }
     if let Some(global) = flags.table {
         exports.export(TABLE_MUTATED_EXPORT, ExportKind::Global, global);

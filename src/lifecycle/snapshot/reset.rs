@@ -45,8 +45,8 @@ pub(crate) fn reset(
         restore(memory.data_mut(&mut store), &image.segments);
     }
     for (index, value) in &captured.globals {
-        let global = capture::global(&store, instance, &info::global_export(*index))
-            .ok_or_else(foreign)?;
+        let global =
+            capture::global(&store, instance, &info::global_export(*index)).ok_or_else(foreign)?;
         global
             .set(&mut store, value.clone())
             .map_err(|_| foreign())?;
