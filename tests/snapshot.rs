@@ -267,7 +267,8 @@ fn the_host_growing_a_table_is_refused() {
 
 #[test]
 fn what_a_snapshot_cannot_own_is_refused_up_front() {
-    let cases: [(&str, fn(&SnapshotError) -> bool); 5] = [
+    type Expect = fn(&SnapshotError) -> bool;
+    let cases: [(&str, Expect); 5] = [
         (
             r#"(module (import "env" "memory" (memory 1)))"#,
             |e| matches!(e, SnapshotError::ImportedMemory { module, name } if &**module == "env" && &**name == "memory"),

@@ -62,15 +62,15 @@ pub(crate) fn memory(store: impl AsContext, instance: Instance, name: &str) -> O
 /// Whether `instance` carries the identity `token`.
 pub(crate) fn has_token(store: impl AsContext, instance: Instance, token: u32) -> bool {
     let store = store.as_context();
-    global(&store, instance, ID_EXPORT).is_some_and(
-        |id| matches!(id.get(&store), Val::I32(value) if value.cast_unsigned() == token),
+    global(store, instance, ID_EXPORT).is_some_and(
+        |id| matches!(id.get(store), Val::I32(value) if value.cast_unsigned() == token),
     )
 }
 
 /// Whether the flag global `name` was set.
 fn flag(store: impl AsContext, instance: Instance, name: &str) -> bool {
     let store = store.as_context();
-    global(&store, instance, name).is_some_and(|flag| matches!(flag.get(&store), Val::I32(1)))
+    global(store, instance, name).is_some_and(|flag| matches!(flag.get(store), Val::I32(1)))
 }
 
 /// Reads the state of `instance`, an instance of the instrumented module
@@ -91,19 +91,19 @@ pub(crate) fn capture(
     let foreign = SnapshotError::ForeignGuest {
         expected: "snapshotter's module",
     };
-    if !has_token(&store, instance, token) {
+    if !has_token(store, instance, token) {
         return Err(foreign);
     }
-    if flag(&store, instance, TABLE_MUTATED_EXPORT) {
+    if flag(store, instance, TABLE_MUTATED_EXPORT) {
         return Err(SnapshotError::TableMutated);
     }
     for (index, &initial) in info.tables.iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        let Some(Extern::Table(table)) = instance.get_export(&store, &info::table_export(index))
+        let Some(Extern::Table(table)) = instance.get_export(store, &info::table_export(index))
         else {
             return Err(foreign);
         };
-        let size = table.size(&store);
+        let size = table.size(store);
         if size != initial {
             return Err(SnapshotError::TableResized {
                 index,
@@ -118,10 +118,10 @@ pub(crate) fn capture(
             continue;
         }
         let index = info.global_index(defined);
-        let Some(global) = global(&store, instance, &info::global_export(index)) else {
+        let Some(global) = global(store, instance, &info::global_export(index)) else {
             return Err(foreign);
         };
-        let value = global.get(&store);
+        let value = global.get(store);
         let non_null = match &value {
             Val::FuncRef(func) => !func.is_null(),
             Val::ExternRef(extern_ref) => !extern_ref.is_null(),
@@ -135,13 +135,13 @@ pub(crate) fn capture(
     let mut memories = Vec::new();
     for index in 0..info.memories.len() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        let Some(memory) = memory(&store, instance, &info::memory_export(index)) else {
+        let Some(memory) = memory(store, instance, &info::memory_export(index)) else {
             return Err(foreign);
         };
-        let data = memory.data(&store);
+        let data = memory.data(store);
         memories.push(MemoryImage {
             index,
-            pages: memory.size(&store),
+            pages: memory.size(store),
             segments: segments(data),
         });
     }
@@ -149,13 +149,13 @@ pub(crate) fn capture(
         .dropped_data
         .iter()
         .copied()
-        .filter(|&segment| flag(&store, instance, &info::data_dropped_export(segment)))
+        .filter(|&segment| flag(store, instance, &info::data_dropped_export(segment)))
         .collect();
     let dropped_elem = info
         .dropped_elem
         .iter()
         .copied()
-        .filter(|&segment| flag(&store, instance, &info::elem_dropped_export(segment)))
+        .filter(|&segment| flag(store, instance, &info::elem_dropped_export(segment)))
         .collect();
     Ok(Captured {
         globals,
