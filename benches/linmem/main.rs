@@ -12,6 +12,7 @@ mod element_access;
 mod guest_loops;
 mod native;
 mod round_trip;
+mod snapshot;
 mod startup;
 
 use criterion::{criterion_group, criterion_main};
@@ -20,6 +21,6 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches
+        guest_loops::benches, startup::benches, snapshot::benches
 }
 criterion_main!(benches);
