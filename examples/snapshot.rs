@@ -106,7 +106,9 @@ fn main() -> linmem::Result<()> {
     let naive_us = mean(naive_start, requests);
     let snapshot_us = mean(snapshot_start, requests);
     let reset_us = mean(reset_time, requests);
-    println!("{requests} requests, each on a guest in the initialised state; mean start-up per request:");
+    println!(
+        "{requests} requests, each on a guest in the initialised state; mean start-up per request:"
+    );
     println!("  instantiate + initialise (naive):   {naive_us:>9.2} µs");
     println!(
         "  instantiate the snapshot:           {snapshot_us:>9.2} µs  ({:.0}x faster)",
