@@ -77,6 +77,7 @@
 
 extern crate alloc;
 
+mod dynamic;
 mod error;
 mod host;
 mod hostile;
@@ -90,6 +91,14 @@ pub use self::lifecycle::snapshot::{
     snapshotter::{Snapshot, Snapshotter},
 };
 pub use self::{
+    dynamic::{
+        func::DynamicFunc,
+        global::GuestGlobal,
+        module::{ExportType, ImportType},
+        table::GuestTable,
+        types::{ExternType, FuncType, GlobalType, IndexType, MemoryType, TableType, ValueType},
+        value::{ExternRef, FuncRef, Value},
+    },
     error::{AllocationFault, Error, Result},
     host::{
         allocator::{Allocator, AllocatorKind},
