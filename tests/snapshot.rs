@@ -244,13 +244,16 @@ fn the_host_growing_a_table_is_refused() {
     let snapshotter =
         snapshotter(r#"(module (memory (export "memory") 1) (table (export "t") 1 10 funcref))"#);
     let mut guest = snapshotter.module().instantiate().unwrap();
-    let table = match guest.instance().get_export(guest.store(), "t") {
+    let table = match guest
+        .as_wasmi_instance()
+        .get_export(guest.as_wasmi_store(), "t")
+    {
         Some(linmem::wasmi::Extern::Table(table)) => table,
         _ => panic!("table"),
     };
     table
         .grow(
-            guest.store_mut(),
+            guest.as_wasmi_store_mut(),
             1,
             linmem::wasmi::Ref::Func(linmem::wasmi::Nullable::Null),
         )
@@ -369,12 +372,12 @@ const REQUESTS: &str = r#"(module
 fn state(guest: &Guest) -> (Vec<u8>, Vec<String>) {
     let memory = guest.view().as_slice().to_vec();
     let mut globals: Vec<String> = guest
-        .instance()
-        .exports(guest.store())
+        .as_wasmi_instance()
+        .exports(guest.as_wasmi_store())
         .filter_map(|export| {
             let name = export.name().to_owned();
             let global = export.into_global()?;
-            Some(format!("{name}={:?}", global.get(guest.store())))
+            Some(format!("{name}={:?}", global.get(guest.as_wasmi_store())))
         })
         .collect();
     globals.sort();

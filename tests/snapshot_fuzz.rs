@@ -16,31 +16,32 @@ use linmem::{Error, Guest, Limits, Module, SnapshotError, Snapshotter};
 const FUEL: u64 = 100_000;
 
 fn config() -> wasm_smith::Config {
-    let mut config = wasm_smith::Config::default();
-    // What wasmi (as linmem builds it) implements, minus imports: a
-    // module whose start function needs the host is a test of the host.
-    config.max_imports = 0;
-    config.threads_enabled = false;
-    config.exceptions_enabled = false;
-    config.gc_enabled = false;
-    config.simd_enabled = false;
-    config.relaxed_simd_enabled = false;
-    config.wide_arithmetic_enabled = false;
-    config.custom_page_sizes_enabled = false;
-    config.max_memories = 2;
-    config.max_tables = 2;
-    config.max_memory32_bytes = 4 * 65_536;
-    config.max_memory64_bytes = 4 * 65_536;
-    config.max_table_elements = 1000;
-    config.max_funcs = 20;
-    config.max_instructions = 200;
-    config.allow_start_export = true;
-    // Every module has a memory (a guest needs one) and exports its
-    // functions, so that each is called on both guests.
-    config.min_memories = 1;
-    config.min_funcs = 2;
-    config.export_everything = true;
-    config
+    // What wasmi (as linmem builds it) implements, minus imports: a module
+    // whose start function needs the host is a test of the host. Every
+    // module has a memory and exports its functions, so that each is
+    // called on both guests.
+    wasm_smith::Config {
+        max_imports: 0,
+        threads_enabled: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        wide_arithmetic_enabled: false,
+        custom_page_sizes_enabled: false,
+        max_memories: 2,
+        max_tables: 2,
+        max_memory32_bytes: 4 * 65_536,
+        max_memory64_bytes: 4 * 65_536,
+        max_table_elements: 1000,
+        max_funcs: 20,
+        max_instructions: 200,
+        allow_start_export: true,
+        min_memories: 1,
+        min_funcs: 2,
+        export_everything: true,
+        ..wasm_smith::Config::default()
+    }
 }
 
 /// Bytes from a xorshift generator, one stream per case.
@@ -69,8 +70,8 @@ fn describe(value: &Val) -> String {
 /// The state readable through the instrumentation's exports, by name.
 fn state(guest: &Guest) -> Vec<(String, String)> {
     let mut state: Vec<(String, String)> = guest
-        .instance()
-        .exports(guest.store())
+        .as_wasmi_instance()
+        .exports(guest.as_wasmi_store())
         .filter(|export| {
             let name = export.name();
             name.starts_with("__linmem_snapshot_global_")
@@ -79,9 +80,9 @@ fn state(guest: &Guest) -> Vec<(String, String)> {
         .map(|export| {
             let name = export.name().to_owned();
             let value = match export.into_extern() {
-                Extern::Global(global) => describe(&global.get(guest.store())),
+                Extern::Global(global) => describe(&global.get(guest.as_wasmi_store())),
                 Extern::Memory(memory) => {
-                    let data = memory.data(guest.store());
+                    let data = memory.data(guest.as_wasmi_store());
                     let hash = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
                         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
                     });
@@ -98,8 +99,8 @@ fn state(guest: &Guest) -> Vec<(String, String)> {
 
 /// Calls `func` with zeros, on fresh fuel; what happened, comparable.
 fn call(guest: &mut Guest, func: Func) -> String {
-    guest.store_mut().set_fuel(FUEL).unwrap();
-    let ty = func.ty(guest.store());
+    guest.as_wasmi_store_mut().set_fuel(FUEL).unwrap();
+    let ty = func.ty(guest.as_wasmi_store());
     let params: Vec<Val> = ty
         .params()
         .iter()
@@ -110,7 +111,7 @@ fn call(guest: &mut Guest, func: Func) -> String {
         .iter()
         .map(|ty| Val::default_for_ty(*ty))
         .collect();
-    match func.call(guest.store_mut(), &params, &mut results) {
+    match func.call(guest.as_wasmi_store_mut(), &params, &mut results) {
         Ok(()) => results.iter().map(describe).collect::<Vec<_>>().join(","),
         Err(error) => format!("error {:?}", error.as_trap_code()),
     }
@@ -126,7 +127,7 @@ fn instantiate(module: &Module) -> Option<Guest> {
     module
         .guest()
         .limits(Limits::new().fuel(FUEL))
-        .memory(&memory)
+        .default_memory(&memory)
         .instantiate()
         .ok()
 }
@@ -182,7 +183,10 @@ fn one_case(seed: u64, tally: &mut Tally) {
     tally.compared += 1;
     let exports: Vec<String> = module_exports(&wasm);
     for name in exports {
-        let func = |guest: &Guest| match guest.instance().get_export(guest.store(), &name) {
+        let func = |guest: &Guest| match guest
+            .as_wasmi_instance()
+            .get_export(guest.as_wasmi_store(), &name)
+        {
             Some(Extern::Func(func)) => Some(func),
             _ => None,
         };
