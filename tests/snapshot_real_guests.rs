@@ -490,6 +490,11 @@ fn snapshots_are_smaller_than_or_close_to_the_original() {
         let mut guest = with_imports(snapshotter.module()).instantiate().unwrap();
         init(&mut guest);
         let snapshot = snapshotter.snapshot(&guest).unwrap();
+        eprintln!(
+            "{name}: original {} bytes, snapshot {} bytes",
+            wasm.len(),
+            snapshot.wasm().len()
+        );
         // The code is copied as is; the data is the initialised memory's
         // non-zero bytes, which toolchains' own segments mostly already were.
         assert!(
