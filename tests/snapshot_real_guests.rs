@@ -38,7 +38,7 @@ fn outcome<R: Debug>(result: &Result<R, Error>) -> String {
     match result {
         Ok(results) => format!("{results:?}"),
         Err(Error::Trap { code, .. }) => format!("trap {code:?}"),
-        Err(Error::HostFunc { source, .. }) => format!("host error {source}"),
+        Err(Error::HostFunc { error, .. }) => format!("host error {error}"),
         Err(other) => panic!("unexpected error {other}"),
     }
 }

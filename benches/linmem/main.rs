@@ -8,8 +8,10 @@
 
 mod bulk;
 mod common;
+mod contain;
 mod element_access;
 mod guest_loops;
+mod hot_paths;
 mod native;
 mod round_trip;
 mod snapshot;
@@ -21,6 +23,7 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches, snapshot::benches
+        guest_loops::benches, startup::benches, contain::benches, hot_paths::benches,
+        snapshot::benches
 }
 criterion_main!(benches);

@@ -5,6 +5,7 @@ use crate::dynamic::types::{FuncType, ValueType};
 use crate::dynamic::value::Value;
 use crate::error::{Error, Result};
 use crate::host::context::HostContext;
+use crate::host::func::guarded;
 use crate::lifecycle::builder::GuestBuilder;
 use crate::lifecycle::guest::GuestState;
 use alloc::boxed::Box;
@@ -53,22 +54,27 @@ impl<T: 'static> GuestBuilder<'_, T> {
         let params = || ty.params().iter().map(|t| t.to_wasmi());
         let results = || ty.results().iter().map(|t| t.to_wasmi());
         wasmi_core::FuncType::new(params(), results()).map_err(|source| Error::Instantiate {
-            source: wasmi::Error::new(alloc::format!("function type {ty}: {source}")),
+            error: wasmi::Error::new(alloc::format!("function type {ty}: {source}")),
         })?;
         let wasmi_ty = wasmi::FuncType::new(params(), results());
         let label: Box<str> = Box::from(name);
+        let qualified: Box<str> = alloc::format!("{module}.{name}").into_boxed_str();
         self.as_wasmi_linker_mut()
             .func_new(
                 module,
                 name,
                 wasmi_ty,
                 move |caller: Caller<'_, GuestState<T>>, args: &[Val], out: &mut [Val]| {
-                    call_dynamic_host(&func, &ty, &label, caller, args, out)
-                        .map_err(wasmi::Error::host)
+                    // Contained like every host function: see `HostFunc`.
+                    let cx = HostContext::enter(caller, &qualified).map_err(wasmi::Error::host)?;
+                    guarded(&qualified, || {
+                        call_dynamic_host(&func, &ty, &label, cx, args, out)
+                    })
+                    .map_err(wasmi::Error::host)
                 },
             )
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         Ok(self)
     }
@@ -99,7 +105,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         self.as_wasmi_linker_mut()
             .define(module, name, global)
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         Ok(self)
     }
@@ -127,7 +133,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
             ValueType::ExternRef => (wasmi::RefType::Extern, Ref::Extern(wasmi::Nullable::Null)),
             _ => {
                 return Err(Error::Instantiate {
-                    source: wasmi::Error::new(alloc::format!(
+                    error: wasmi::Error::new(alloc::format!(
                         "a table holds references, not {element}"
                     )),
                 });
@@ -135,7 +141,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         };
         if maximum.is_some_and(|maximum| maximum < minimum) {
             return Err(Error::Instantiate {
-                source: wasmi::Error::new(alloc::format!(
+                error: wasmi::Error::new(alloc::format!(
                     "a table's minimum {minimum} is above its maximum"
                 )),
             });
@@ -145,7 +151,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         self.as_wasmi_linker_mut()
             .define(module, name, table)
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         Ok(self)
     }
@@ -157,18 +163,18 @@ fn call_dynamic_host<T>(
     func: &impl Fn(HostContext<'_, T>, &[Value], &mut [Value]) -> Result<()>,
     ty: &FuncType,
     name: &str,
-    caller: Caller<'_, GuestState<T>>,
+    cx: HostContext<'_, T>,
     args: &[Val],
     out: &mut [Val],
 ) -> Result<()> {
-    let guest = caller.data().guest_id();
+    let guest = cx.caller.data().guest_id();
     let args: Vec<Value> = args.iter().map(|v| Value::from_wasmi(v, guest)).collect();
     let mut results: Vec<Value> = ty
         .results()
         .iter()
         .map(|&t| Value::default_for(t))
         .collect();
-    func(HostContext { caller }, &args, &mut results)?;
+    func(cx, &args, &mut results)?;
     if results.iter().zip(ty.results()).any(|(v, &t)| v.ty() != t) {
         return Err(Error::HostResultMismatch {
             func: Box::from(name),

@@ -2,14 +2,16 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
+use crate::hostile::deadline::{Deadline, run_until};
 use crate::hostile::limits::{Limits, StoreLimiter};
 use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
-use wasmi::errors::{ErrorKind, LinkerError};
-use wasmi::{Extern, ExternType, Linker, Memory, MemoryType, Store};
+use alloc::string::ToString;
+use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
+use wasmi::{Extern, ExternType, Instance, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
 /// memories, the memory export the views show.
@@ -44,11 +46,17 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            depth: 0,
+            fuel_reserve: 0,
+            instances: 1,
+            memory_is_host: false,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
-        // Unlimited fuel on a metering engine (an error on another: ignored).
-        store.set_fuel(u64::MAX).unwrap_or(());
+        // Unlimited fuel on a metering engine.
+        if module.metered() {
+            store.set_fuel(u64::MAX).unwrap_or(());
+        }
         Self {
             module,
             store,
@@ -126,7 +134,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         func: impl HostFunc<T, P, R>,
     ) -> Result<Self> {
         func.define(&mut self.linker, module, name)
-            .map_err(|source| Error::Instantiate { source })?;
+            .map_err(|source| Error::Instantiate { error: source })?;
         Ok(self)
     }
 
@@ -258,7 +266,7 @@ impl<'m, T> GuestBuilder<'m, T> {
                 .data()
                 .limiter
                 .instantiation_error(denials, source)
-                .unwrap_or_else(|source| Error::Instantiate { source })
+                .unwrap_or_else(|source| Error::Instantiate { error: source })
         })
     }
 
@@ -267,7 +275,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         self.linker
             .define(module, name, memory)
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         let state = self.store.data();
         let handle = GuestMemory::new(&self.store, memory, state.guest);
@@ -317,19 +325,62 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// Instantiates the module, runs its start function and finds its
     /// default memory (see [`default_memory`](Self::default_memory)).
     ///
+    /// The start function runs to its end or to a trap; on a metering
+    /// engine it is bounded by the fuel budget. To bound it by time too,
+    /// use [`instantiate_until`](Self::instantiate_until).
+    ///
     /// # Errors
     ///
     /// [`Error::MissingImport`] if the module imports anything not provided;
     /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
-    /// function `(start)`) if the start function fails;
-    /// [`Error::Instantiate`] for other instantiation failures (e.g. an
-    /// import of the wrong type); [`Error::MissingMemory`] if the memory
+    /// function `(start)`) if the start function fails (with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if it runs out
+    /// of fuel, [`fuel(0)`](Self::fuel) included);
+    /// [`Error::ImportMismatch`] if an import the host gave has another
+    /// type than the module expects; [`Error::Instantiate`] for other
+    /// instantiation failures (e.g. a data segment out of bounds);
+    /// [`Error::MissingMemory`] if the memory
     /// named with [`default_memory`](Self::default_memory) is not an
     /// exported memory (checked before anything runs);
     /// [`Error::LimitExceeded`] if the module needs more than the
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
+        self.instantiate_with(None)
+    }
+
+    /// Instantiates the module like [`instantiate`](Self::instantiate), but
+    /// runs its start function in fuel slices and stops it at `deadline`
+    /// (see [`Guest::call_until`]). Needs an engine that meters fuel.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use core::time::Duration;
+    /// use linmem::{Deadline, Error, Module};
+    ///
+    /// let module = Module::with_engine(&linmem::metered_engine(), r#"(module
+    ///     (memory (export "memory") 1)
+    ///     (func $spin (loop br 0)) (start $spin))"#)?;
+    /// let deadline = Deadline::after(Duration::from_millis(20));
+    /// let err = module.guest().instantiate_until(&deadline).unwrap_err();
+    /// assert!(matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`instantiate`](Self::instantiate); then
+    /// [`Error::DeadlineExceeded`] or [`Error::Cancelled`] (for the function
+    /// `(start)`) if the deadline passes or its flag is set before the start
+    /// function ends, and [`Error::FuelDisabled`] if the module has a start
+    /// function and its engine does not meter fuel. A module converted from
+    /// a `wasmi::Module` has its start function run by wasmi, without the
+    /// deadline.
+    pub fn instantiate_until(self, deadline: &Deadline) -> Result<Guest<T>> {
+        self.instantiate_with(Some(deadline))
+    }
+
+    fn instantiate_with(self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
         let Self {
             module,
             mut store,
@@ -340,22 +391,18 @@ impl<'m, T> GuestBuilder<'m, T> {
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
-        let denials = store.data().limiter.denials();
-        let instance = linker
-            .instantiate_and_start(&mut store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&linker, &mut store, module, deadline)?;
         let state = store.data();
-        let memory = match instance.get_export(&store, state.memory_export()) {
-            Some(Extern::Memory(memory)) => Some(GuestMemory::new(&store, memory, state.guest)),
-            _ => state.memory,
+        let (memory, is_host) = match instance.get_export(&store, state.memory_export()) {
+            Some(Extern::Memory(memory)) => {
+                (Some(GuestMemory::new(&store, memory, state.guest)), false)
+            }
+            _ => (state.memory, state.memory.is_some()),
         };
         let id = state.guest;
-        store.data_mut().memory = memory;
+        let state = store.data_mut();
+        state.memory = memory;
+        state.memory_is_host = is_host;
         Ok(Guest {
             store,
             linker,
@@ -365,6 +412,42 @@ impl<'m, T> GuestBuilder<'m, T> {
         })
     }
 }
+
+/// Instantiates `module` in `store` and runs its start function (the one
+/// linmem moved into an export, see [`Module::start_export`]), under
+/// `deadline` if given.
+pub(crate) fn instantiate_in<T>(
+    linker: &Linker<GuestState<T>>,
+    store: &mut Store<GuestState<T>>,
+    module: &Module,
+    deadline: Option<&Deadline>,
+) -> Result<Instance> {
+    let denials = store.data().limiter.denials();
+    let instance = linker
+        .instantiate_and_start(&mut *store, module.as_wasmi())
+        .map_err(|source| {
+            let limiter = &store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(instantiation_error)
+        })?;
+    let Some(name) = module.start_export() else {
+        return Ok(instance);
+    };
+    let start = instance
+        .get_typed_func::<(), ()>(&*store, name)
+        .map_err(|source| Error::Instantiate { error: source })?;
+    match deadline {
+        Some(deadline) => run_until(&start, START, store, (), deadline)?,
+        None => start
+            .call(&mut *store, ())
+            .map_err(|source| Error::from_call(START, source))?,
+    }
+    Ok(instance)
+}
+
+/// The name errors give the start function.
+const START: &str = "(start)";
 
 /// Sets which memory export the guest's views show, from the module's
 /// exports, before anything runs (see [`GuestBuilder::default_memory`]).
@@ -412,7 +495,7 @@ fn memory_type(initial: u32, maximum: Option<u32>) -> Result<MemoryType> {
     let mut builder = MemoryType::builder();
     builder.min(u64::from(initial)).max(maximum.map(u64::from));
     builder.build().map_err(|source| Error::Instantiate {
-        source: source.into(),
+        error: source.into(),
     })
 }
 
@@ -426,6 +509,66 @@ pub(crate) fn undefined_import(module: &str, name: &str, expected: &'static str)
     }
 }
 
+/// An import of the wrong type, in wasm notation.
+fn import_mismatch(error: &InstantiationError) -> Option<Error> {
+    use crate::dynamic::types::{FuncType, GlobalType, MemoryType, TableType};
+    use alloc::format;
+    let (name, expected, given) = match error {
+        InstantiationError::ImportTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            format!("{}", crate::ExternType::from_wasmi(expected)),
+            format!("a {}", crate::lifecycle::guest::extern_kind(actual)),
+        ),
+        InstantiationError::FuncTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            format!("func {}", FuncType::from_wasmi(expected)),
+            format!("func {}", FuncType::from_wasmi(actual)),
+        ),
+        InstantiationError::MemoryTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            MemoryType::from_wasmi(expected).to_string(),
+            MemoryType::from_wasmi(actual).to_string(),
+        ),
+        InstantiationError::TableTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            TableType::from_wasmi(expected).to_string(),
+            TableType::from_wasmi(actual).to_string(),
+        ),
+        InstantiationError::GlobalTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            GlobalType::from_wasmi(expected).to_string(),
+            GlobalType::from_wasmi(actual).to_string(),
+        ),
+        _ => return None,
+    };
+    Some(Error::ImportMismatch {
+        module: Box::from(name.module()),
+        name: Box::from(name.name()),
+        expected: expected.into_boxed_str(),
+        given: given.into_boxed_str(),
+    })
+}
+
 /// Sorts wasmi's instantiation errors into linmem's variants.
 #[cold]
 pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
@@ -435,7 +578,10 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             name: Box::from(name.name()),
             kind: extern_type_kind(ty),
         },
-        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call("(start)", source),
-        _ => Error::Instantiate { source },
+        ErrorKind::Instantiation(error) => {
+            import_mismatch(error).unwrap_or(Error::Instantiate { error: source })
+        }
+        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
+        _ => Error::Instantiate { error: source },
     }
 }

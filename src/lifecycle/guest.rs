@@ -2,17 +2,17 @@
 
 use crate::error::{Error, Result};
 use crate::hostile::limits::StoreLimiter;
-use crate::lifecycle::builder::{instantiation_error, undefined_import};
+use crate::lifecycle::builder::{instantiate_in, undefined_import};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::instance::GuestInstance;
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 use wasmi::{Engine, Extern, ExternType, Instance, Linker, Memory, Store, WasmParams, WasmResults};
 
-/// What a guest's wasmi [`Store`] holds: the host's own data, plus what
+/// What a guest's wasmi [`Store`](https://docs.rs/wasmi/2/wasmi/struct.Store.html) holds: the host's own data, plus what
 /// linmem keeps per guest.
 #[derive(Debug)]
 pub struct GuestState<T> {
@@ -26,6 +26,17 @@ pub struct GuestState<T> {
     pub(crate) guest: GuestId,
     /// Enforces the guest's [`Limits`] and remembers its denials.
     pub(crate) limiter: StoreLimiter,
+    /// How many host functions of this store are running (nested).
+    pub(crate) depth: u32,
+    /// Fuel that a running [`call_until`](Guest::call_until) keeps back
+    /// from the store between its slices; kept here so that nothing can
+    /// lose it and host functions can hand it to their nested calls.
+    pub(crate) fuel_reserve: u64,
+    /// How many instances the store holds (1 + those of `add_instance`).
+    pub(crate) instances: u32,
+    /// Whether `memory` is a host memory (shared by every instance that
+    /// imports it), not the main instance's own.
+    pub(crate) memory_is_host: bool,
 }
 
 impl<T> GuestState<T> {
@@ -56,11 +67,26 @@ impl<T> GuestState<T> {
 
 /// A unique number per guest, so that a [`GuestFunc`] from one guest is
 /// refused by another instead of reaching wasmi's panic on foreign handles.
-pub(crate) type GuestId = u32;
+/// 64 bits: at a billion guests a second it would take 584 years to wrap.
+pub(crate) type GuestId = u64;
 
+#[cfg(target_has_atomic = "64")]
 pub(crate) fn next_guest_id() -> GuestId {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Targets without 64-bit atomics count in 32 bits and saturate instead of
+/// wrapping: ids stay unique for the first 2^32 - 1 guests of the process,
+/// and all later guests share the last id (so a handle of one of them is
+/// not told from another's: wasmi then panics on it).
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) fn next_guest_id() -> GuestId {
+    static NEXT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+    let id = NEXT
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
+        .unwrap_or(u32::MAX);
+    GuestId::from(id)
 }
 
 /// A WebAssembly instance with its own store and linear memory, running on
@@ -92,6 +118,10 @@ pub(crate) fn next_guest_id() -> GuestId {
 ///   ([`Error::HostFunc`]): the call ends where it failed; memory, globals
 ///   and tables hold exactly what the guest (and the host function) wrote
 ///   before that point; nothing is rolled back. The next call starts afresh.
+/// - **Host function panic or re-entry refused** ([`Error::HostFunc`]
+///   holding [`Error::HostPanic`] or [`Error::ReentryLimit`]): the same as a
+///   host function error; what the panicking host function wrote before
+///   its panic stays written, and the nesting depth and fuel are restored.
 /// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
 ///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
 ///   boundary; the fuel it used is spent.
@@ -109,13 +139,22 @@ pub(crate) fn next_guest_id() -> GuestId {
 /// broken its *own* invariants (a half-written structure, a held lock in
 /// its allocator). Whether to keep using it or to instantiate a fresh one
 /// is the host's call; the host's own state is never affected.
-#[derive(Debug)]
 pub struct Guest<T = ()> {
     pub(crate) store: Store<GuestState<T>>,
     pub(crate) linker: Linker<GuestState<T>>,
     pub(crate) instance: Instance,
     pub(crate) memory: Option<GuestMemory>,
     pub(crate) id: GuestId,
+}
+
+/// A short form: the default memory's size in pages, not wasmi's store.
+impl<T> core::fmt::Debug for Guest<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let pages = self.memory.map(|memory| memory.view(&self.store).pages());
+        f.debug_struct("Guest")
+            .field("pages", &pages)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Guest {
@@ -339,7 +378,18 @@ impl<T> Guest<T> {
     /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
     /// function it called failed; [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
-        self.export_func::<P, R>(name)?.call(self, params)
+        // The lookup and the call, without the handle's owned name: the
+        // name is copied only into an error.
+        let func = match self.instance.get_export(&self.store, name) {
+            Some(Extern::Func(func)) => func,
+            other => return Err(export_error(name, "function", other)),
+        };
+        let typed = func
+            .typed::<P, R>(&self.store)
+            .map_err(|_| signature_mismatch::<P, R>(name, &func.ty(&self.store)))?;
+        typed
+            .call(&mut self.store, params)
+            .map_err(|error| Error::from_call(name, error))
     }
 
     /// Looks up the exported function `name` once and returns a typed handle
@@ -387,10 +437,7 @@ impl<T> Guest<T> {
         };
         let typed = func
             .typed::<P, R>(&self.store)
-            .map_err(|source| Error::SignatureMismatch {
-                name: Box::from(name),
-                source,
-            })?;
+            .map_err(|_| signature_mismatch::<P, R>(name, &func.ty(&self.store)))?;
         Ok(GuestFunc::new(typed, name, self.id))
     }
 
@@ -423,16 +470,9 @@ impl<T> Guest<T> {
         if !Engine::same(module.engine(), self.engine()) {
             return Err(Error::EngineMismatch);
         }
-        let denials = self.store.data().limiter.denials();
-        let instance = self
-            .linker
-            .instantiate_and_start(&mut self.store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &self.store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&self.linker, &mut self.store, module, None)?;
+        let state = self.store.data_mut();
+        state.instances = state.instances.saturating_add(1);
         Ok(GuestInstance {
             instance,
             guest: self.id,
@@ -502,6 +542,26 @@ impl<T> Guest<T> {
     }
 }
 
+/// The error for a function `name` of type `actual` asked for as `P -> R`.
+#[cold]
+pub(crate) fn signature_mismatch<P: WasmParams, R: WasmResults>(
+    name: &str,
+    actual: &wasmi::FuncType,
+) -> Error {
+    use crate::dynamic::types::{FuncType, ValueType};
+    let types = |list: &[wasmi::ValType]| {
+        list.iter()
+            .copied()
+            .map(ValueType::from_wasmi)
+            .collect::<alloc::vec::Vec<_>>()
+    };
+    Error::SignatureMismatch {
+        name: Box::from(name),
+        actual: FuncType::from_wasmi(actual),
+        requested: FuncType::new(types(P::types().as_ref()), types(R::types().as_ref())),
+    }
+}
+
 /// The error for an export `name` that is missing or not of the `expected` kind.
 #[cold]
 pub(crate) fn export_error(name: &str, expected: &'static str, found: Option<Extern>) -> Error {
@@ -516,7 +576,7 @@ pub(crate) fn export_error(name: &str, expected: &'static str, found: Option<Ext
     }
 }
 
-fn extern_kind(item: &Extern) -> &'static str {
+pub(crate) fn extern_kind(item: &Extern) -> &'static str {
     match item {
         Extern::Func(_) => "function",
         Extern::Memory(_) => "memory",

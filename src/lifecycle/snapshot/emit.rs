@@ -21,6 +21,7 @@ use crate::lifecycle::snapshot::sections::{Sections, contents, id};
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use snapshot_wasmparser as wasmparser;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     ConstExpr, DataSection, ElementSection, Elements, Encode, ExportKind, ExportSection,

@@ -1,6 +1,7 @@
 //! Why a module or a guest cannot be snapshotted, or a guest not reset.
 
 use alloc::boxed::Box;
+use snapshot_wasmparser as wasmparser;
 
 /// Why a snapshot was refused, inside [`Error::Snapshot`](crate::Error::Snapshot).
 ///

@@ -9,6 +9,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
+use snapshot_wasmparser as wasmparser;
 use wasmparser::{DataKind, Operator, Parser, Payload, TypeRef};
 
 /// The prefix of every export name the instrumentation adds.

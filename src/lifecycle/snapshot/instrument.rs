@@ -16,6 +16,7 @@ use crate::lifecycle::snapshot::info::{
 use crate::lifecycle::snapshot::sections::{Sections, contents, id};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use snapshot_wasmparser as wasmparser;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     CodeSection, ConstExpr, Encode, ExportKind, ExportSection, GlobalSection, GlobalType,

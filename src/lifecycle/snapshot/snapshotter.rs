@@ -178,11 +178,15 @@ impl Snapshotter {
 
 /// Input bytes as wasm: binary as is, text compiled (with `wat`).
 fn wasm_bytes(source: &[u8]) -> Result<Cow<'_, [u8]>> {
-    #[cfg(feature = "wat")]
-    if !source.starts_with(b"\0asm") {
-        let wasm = wat::parse_bytes(source).map_err(|source| Error::Wat { source })?;
-        return Ok(Cow::Owned(wasm.into_owned()));
+    if source.starts_with(b"\0asm") {
+        return Ok(Cow::Borrowed(source));
     }
+    #[cfg(feature = "wat")]
+    if let Ok(text) = core::str::from_utf8(source) {
+        return wat::parse_str(text).map(Cow::Owned).map_err(Error::wat);
+    }
+    // Neither: whatever `Module::new` says about it (not wasm, WAT disabled).
+    Module::new(source)?;
     Ok(Cow::Borrowed(source))
 }
 

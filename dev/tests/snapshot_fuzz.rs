@@ -5,9 +5,8 @@
 //! answer every export the same way (results, traps), with the state
 //! compared again after each call.
 //!
-//! `SNAPSHOT_FUZZ_CASES=5000 cargo test --release --test snapshot_fuzz` runs
+//! `SNAPSHOT_FUZZ_CASES=5000 cargo test --release -p linmem-dev --test snapshot_fuzz` runs
 //! more cases than the default.
-#![cfg(feature = "snapshot")]
 
 use arbitrary::Unstructured;
 use linmem::wasmi::{Extern, Func, Val};
