@@ -76,6 +76,7 @@
 
 extern crate alloc;
 
+mod dynamic;
 mod error;
 mod host;
 mod hostile;
@@ -84,6 +85,14 @@ mod lifecycle;
 mod memory;
 
 pub use self::{
+    dynamic::{
+        func::DynamicFunc,
+        global::GuestGlobal,
+        module::{ExportType, ImportType},
+        table::GuestTable,
+        types::{ExternType, FuncType, GlobalType, IndexType, MemoryType, TableType, ValueType},
+        value::{ExternRef, FuncRef, Value},
+    },
     error::{AllocationFault, Error, Result},
     host::{
         allocator::{Allocator, AllocatorKind},

@@ -5,7 +5,6 @@ use crate::error::{Error, Result};
 use crate::lifecycle::guest::GuestState;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
-use alloc::boxed::Box;
 use wasmi::{Caller, Extern};
 
 /// What a host function gets besides its parameters: the calling guest's
@@ -22,7 +21,7 @@ use wasmi::{Caller, Extern};
 ///     (func (export "run") (call $log (i32.const 8) (i32.const 20))))"#)?;
 /// let mut guest = module
 ///     .guest_with(Vec::<String>::new())
-///     .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
+///     .host_func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
 ///         let (view, lines) = cx.view_and_data_mut()?;
 ///         lines.push(view.str(ptr.into(), len.into())?.to_owned());
 ///         Ok(())
@@ -58,10 +57,7 @@ impl<'a, T> HostContext<'a, T> {
             Some(Extern::Memory(memory)) => {
                 Ok(GuestMemory::new(&self.caller, memory, state.guest_id()))
             }
-            _ => Err(Error::MissingExport {
-                name: Box::from(state.memory_export()),
-                expected: "memory",
-            }),
+            _ => Err(Error::NoMemory),
         }
     }
 
@@ -69,8 +65,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory (yet: a start
-    /// function calling the host before its memory export exists).
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view(&self) -> Result<LinearMemoryView<'_>> {
         Ok(self.memory()?.view(&self.caller))
     }
@@ -79,7 +74,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory.
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view_mut(&mut self) -> Result<LinearMemoryViewMut<'_>> {
         Ok(self.view_and_data_mut()?.0)
     }
@@ -88,7 +83,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory.
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view_and_data_mut(&mut self) -> Result<(LinearMemoryViewMut<'_>, &mut T)> {
         let memory = self.memory()?;
         let (view, state) = memory.view_and_data_mut(&mut self.caller);
@@ -110,7 +105,7 @@ impl<'a, T> HostContext<'a, T> {
     /// The underlying wasmi caller (escape hatch), e.g. to call other
     /// exports of the calling instance.
     #[must_use]
-    pub fn caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
+    pub fn as_wasmi_caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
         &mut self.caller
     }
 }

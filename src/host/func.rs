@@ -11,6 +11,13 @@ use wasmi::{Caller, Linker, WasmRet, WasmTy};
 /// `()`, one such value or a tuple of them.
 ///
 /// Implemented for every such closure; there is nothing to implement by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a host function of a guest with host data `{T}`",
+    label = "not a linmem host function",
+    note = "a host function is `Fn(HostContext<'_, {T}>, params...) -> linmem::Result<results> + Send + Sync + 'static`",
+    note = "parameters: up to 12 of `i32`, `u32`, `i64`, `u64`, `f32`, `f64` (or wasmi's `Nullable<Func>`/`Nullable<ExternRef>`); `usize`, `bool`, `u8` and `String` are not wasm types",
+    note = "results: `()`, one wasm value or a tuple of them, wrapped in `linmem::Result`; annotate the context's type, e.g. `|cx: HostContext<'_, {T}>, ptr: u32|`"
+)]
 pub trait HostFunc<T, Params, Results>: Send + Sync + 'static {
     /// Defines the function as `module`.`name` in `linker`.
     #[doc(hidden)]

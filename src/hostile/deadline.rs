@@ -430,13 +430,14 @@ impl<T> Guest<T> {
     ///
     /// # Errors
     ///
-    /// Those of [`Guest::func`] and [`GuestFunc::call_until`].
+    /// Those of [`Guest::export_func`] and [`GuestFunc::call_until`].
     pub fn call_until<P: WasmParams + Clone, R: WasmResults>(
         &mut self,
         name: &str,
         params: P,
         deadline: &Deadline,
     ) -> Result<R> {
-        self.func::<P, R>(name)?.call_until(self, params, deadline)
+        self.export_func::<P, R>(name)?
+            .call_until(self, params, deadline)
     }
 }

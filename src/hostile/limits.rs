@@ -552,7 +552,7 @@ impl<T> crate::Guest<T> {
     /// [`Error::FuelDisabled`](crate::Error::FuelDisabled) if the guest's
     /// engine does not meter fuel.
     pub fn fuel(&self) -> crate::Result<u64> {
-        self.store()
+        self.as_wasmi_store()
             .get_fuel()
             .map_err(|_| crate::Error::FuelDisabled)
     }
@@ -564,7 +564,7 @@ impl<T> crate::Guest<T> {
     /// [`Error::FuelDisabled`](crate::Error::FuelDisabled) if the guest's
     /// engine does not meter fuel.
     pub fn set_fuel(&mut self, fuel: u64) -> crate::Result<()> {
-        self.store_mut()
+        self.as_wasmi_store_mut()
             .set_fuel(fuel)
             .map_err(|_| crate::Error::FuelDisabled)
     }
@@ -584,7 +584,7 @@ impl<T> crate::Guest<T> {
 
     /// The limits the guest runs under.
     pub fn limits(&self) -> &Limits {
-        self.store().data().limiter.limits()
+        self.as_wasmi_store().data().limiter.limits()
     }
 
     /// The last request a limit denied, by the guest (`memory.grow`,
@@ -594,6 +594,6 @@ impl<T> crate::Guest<T> {
     /// how the host learns why.
     #[must_use]
     pub fn last_denial(&self) -> Option<Denial> {
-        self.store().data().limiter.last_denial()
+        self.as_wasmi_store().data().limiter.last_denial()
     }
 }

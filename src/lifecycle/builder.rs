@@ -3,13 +3,13 @@
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
 use crate::hostile::limits::{Limits, StoreLimiter};
-use crate::lifecycle::guest::{Guest, GuestState, export_error, extern_type_kind, next_guest_id};
+use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use wasmi::errors::{ErrorKind, LinkerError};
-use wasmi::{Extern, Linker, Memory, MemoryType, Store};
+use wasmi::{Extern, ExternType, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
 /// memories, the memory export the views show.
@@ -20,7 +20,7 @@ use wasmi::{Extern, Linker, Memory, MemoryType, Store};
 /// ```
 /// # fn main() -> linmem::Result<()> {
 /// let module = linmem::Module::new(r#"(module (memory (export "heap") 1))"#)?;
-/// let guest = module.guest_with(String::from("host state")).memory("heap").instantiate()?;
+/// let guest = module.guest_with(String::from("host state")).default_memory("heap").instantiate()?;
 /// assert_eq!(guest.view().len(), 65_536);
 /// assert_eq!(guest.data(), "host state");
 /// # Ok(()) }
@@ -31,8 +31,8 @@ pub struct GuestBuilder<'m, T> {
     module: &'m Module,
     store: Store<GuestState<T>>,
     linker: Linker<GuestState<T>>,
-    /// Set when the host named the export explicitly.
-    memory_chosen: bool,
+    /// Set by [`default_memory`](Self::default_memory).
+    chosen_memory: bool,
 }
 
 impl<'m, T> GuestBuilder<'m, T> {
@@ -41,7 +41,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         let state = GuestState {
             data,
             memory: None,
-            memory_export: Box::from("memory"),
+            memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
         };
@@ -53,7 +53,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             store,
             linker: Linker::new(engine),
-            memory_chosen: false,
+            chosen_memory: false,
         }
     }
 
@@ -73,11 +73,20 @@ impl<'m, T> GuestBuilder<'m, T> {
         self
     }
 
-    /// The name of the exported memory the views show (default `memory`; if
-    /// the module exports no `memory`, the first host memory it imports).
-    pub fn memory(mut self, export_name: &str) -> Self {
-        self.store.data_mut().memory_export = Box::from(export_name);
-        self.memory_chosen = true;
+    /// The name of the exported memory the views show.
+    ///
+    /// Without it, the guest's default memory is its export `memory`; if it
+    /// has none, the first host memory given to the builder; if none, the
+    /// memory the module exports under the first name in sort order; if none, the guest has no memory:
+    /// it still instantiates and runs, and its views fail with
+    /// [`Error::NoMemory`].
+    ///
+    /// [`instantiate`](Self::instantiate) fails with
+    /// [`Error::MissingMemory`], listing the memories the module exports,
+    /// if it exports no memory `export_name`.
+    pub fn default_memory(mut self, export_name: &str) -> Self {
+        self.store.data_mut().memory_export = Some(Box::from(export_name));
+        self.chosen_memory = true;
         self
     }
 
@@ -96,7 +105,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     ///     (func (export "run") (result i32) (call $fill (i32.const 16) (i32.const 8))))"#)?;
     /// let mut guest = module
     ///     .guest()
-    ///     .func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
+    ///     .host_func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
     ///         let len = cap.min(3); // "hi!" or as much of it as fits
     ///         cx.view_mut()?.write_bytes(ptr.into(), &b"hi!"[..usize::try_from(len).unwrap_or(0)])?;
     ///         Ok(len)
@@ -110,7 +119,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if `module`.`name` is already defined.
-    pub fn func<P, R>(
+    pub fn host_func<P, R>(
         mut self,
         module: &str,
         name: &str,
@@ -125,17 +134,18 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// guest's store, for the guest to import as `module`.`name` (e.g.
     /// `env`.`memory`, asc's `--importMemory`).
     ///
-    /// The returned handle gives views before instantiation with
-    /// [`view_mut_of`](Self::view_mut_of), and after it with
-    /// [`Guest::view_of`]; if the module exports no memory of the chosen
-    /// name, it is also the guest's default memory.
+    /// Its handle, from [`import_memory`](Self::import_memory) (or
+    /// [`Guest::import_memory`] after instantiation), gives views before
+    /// instantiation with [`view_mut_of`](Self::view_mut_of), and after it
+    /// with [`Guest::view_of`]; if the module exports no memory of the
+    /// chosen name, it is also the guest's default memory.
     ///
     /// ```
     /// # fn main() -> linmem::Result<()> {
     /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
     ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = module.guest();
-    /// let memory = builder.host_memory("env", "memory", 1, Some(2))?;
+    /// let mut builder = module.guest().host_memory("env", "memory", 1, Some(2))?;
+    /// let memory = builder.import_memory("env", "memory")?;
     /// builder.view_mut_of(memory)?.write(0, 42u8)?; // before the guest exists
     /// let mut guest = builder.instantiate()?;
     /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
@@ -150,15 +160,16 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if its initial size passes the
     /// [`limits`](Self::limits).
     pub fn host_memory(
-        &mut self,
+        mut self,
         module: &str,
         name: &str,
         initial: u32,
         maximum: Option<u32>,
-    ) -> Result<GuestMemory> {
+    ) -> Result<Self> {
         let ty = memory_type(initial, maximum)?;
         let memory = self.create_memory(|store| Memory::new(store, ty))?;
-        self.define_memory(module, name, memory)
+        self.define_memory(module, name, memory)?;
+        Ok(self)
     }
 
     /// Like [`host_memory`](Self::host_memory), on a buffer the host
@@ -181,8 +192,8 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// let buffer: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536].into_boxed_slice());
     /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
     ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = module.guest();
-    /// let memory = builder.host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// let mut builder = module.guest().host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// let memory = builder.import_memory("env", "memory")?;
     /// builder.view_mut_of(memory)?.write(0, 42u8)?;
     /// let mut guest = builder.instantiate()?;
     /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
@@ -198,19 +209,41 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if its initial size passes the
     /// [`limits`](Self::limits).
     pub fn host_memory_static(
-        &mut self,
+        mut self,
         module: &str,
         name: &str,
         buffer: &'static mut [u8],
         initial: u32,
         maximum: Option<u32>,
-    ) -> Result<GuestMemory> {
+    ) -> Result<Self> {
         let buffer_pages = buffer.len() / 65_536;
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
         let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
-        self.define_memory(module, name, memory)
+        self.define_memory(module, name, memory)?;
+        Ok(self)
+    }
+
+    /// The handle of the host memory defined as `module`.`name` with
+    /// [`host_memory`](Self::host_memory) or
+    /// [`host_memory_static`](Self::host_memory_static), for
+    /// [`view_of`](Self::view_of) and [`view_mut_of`](Self::view_mut_of)
+    /// before instantiation (and [`Guest::view_of`] after it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UndefinedImport`] if the builder defines no memory as
+    /// `module`.`name`.
+    pub fn import_memory(&self, module: &str, name: &str) -> Result<GuestMemory> {
+        match self.linker.get(&self.store, module, name) {
+            Some(Extern::Memory(memory)) => Ok(GuestMemory::new(
+                &self.store,
+                memory,
+                self.store.data().guest,
+            )),
+            _ => Err(undefined_import(module, name, "memory")),
+        }
     }
 
     /// Creates a memory in the builder's store, telling a limit's denial
@@ -230,7 +263,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     }
 
     /// Makes a memory of this builder's store importable as `module`.`name`.
-    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<GuestMemory> {
+    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<()> {
         self.linker
             .define(module, name, memory)
             .map_err(|source| Error::Instantiate {
@@ -241,7 +274,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         if state.memory.is_none() {
             self.store.data_mut().memory = Some(handle);
         }
-        Ok(handle)
+        Ok(())
     }
 
     /// A read-only view of a host memory before instantiation.
@@ -267,16 +300,17 @@ impl<'m, T> GuestBuilder<'m, T> {
 
     /// The store the guest will run in (escape hatch), e.g. to create
     /// wasmi items before instantiation.
-    pub fn store_mut(&mut self) -> &mut Store<GuestState<T>> {
+    pub fn as_wasmi_store_mut(&mut self) -> &mut Store<GuestState<T>> {
         &mut self.store
     }
 
     /// The linker holding the guest's imports (escape hatch).
-    pub fn linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
+    pub fn as_wasmi_linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
         &mut self.linker
     }
 
-    /// Instantiates the module, runs its start function and finds its memory.
+    /// Instantiates the module, runs its start function and finds its
+    /// default memory (see [`default_memory`](Self::default_memory)).
     ///
     /// # Errors
     ///
@@ -284,9 +318,10 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
     /// function `(start)`) if the start function fails;
     /// [`Error::Instantiate`] for other instantiation failures (e.g. an
-    /// import of the wrong type); [`Error::MissingExport`] or
-    /// [`Error::WrongExportKind`] if the memory export is missing or not a
-    /// memory; [`Error::LimitExceeded`] if the module needs more than the
+    /// import of the wrong type); [`Error::MissingMemory`] if the memory
+    /// named with [`default_memory`](Self::default_memory) is not an
+    /// exported memory (checked before anything runs);
+    /// [`Error::LimitExceeded`] if the module needs more than the
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
@@ -294,8 +329,9 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             mut store,
             linker,
-            memory_chosen,
+            chosen_memory,
         } = self;
+        choose_memory(module, store.data_mut(), chosen_memory)?;
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
@@ -309,16 +345,12 @@ impl<'m, T> GuestBuilder<'m, T> {
                     .unwrap_or_else(instantiation_error)
             })?;
         let state = store.data();
-        let memory = match (
-            instance.get_export(&store, &state.memory_export),
-            state.memory,
-        ) {
-            (Some(Extern::Memory(memory)), _) => GuestMemory::new(&store, memory, state.guest),
-            (None, Some(host)) if !memory_chosen => host,
-            (other, _) => return Err(export_error(&state.memory_export, "memory", other)),
+        let memory = match instance.get_export(&store, state.memory_export()) {
+            Some(Extern::Memory(memory)) => Some(GuestMemory::new(&store, memory, state.guest)),
+            _ => state.memory,
         };
         let id = state.guest;
-        store.data_mut().memory = Some(memory);
+        store.data_mut().memory = memory;
         Ok(Guest {
             store,
             linker,
@@ -326,6 +358,46 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory,
             id,
         })
+    }
+}
+
+/// Sets which memory export the guest's views show, from the module's
+/// exports, before anything runs (see [`GuestBuilder::default_memory`]).
+fn choose_memory<T>(module: &Module, state: &mut GuestState<T>, chosen: bool) -> Result<()> {
+    let wasmi = module.as_wasmi();
+    let is_memory = |name: &str| matches!(wasmi.get_export(name), Some(ExternType::Memory(_)));
+    if chosen {
+        let name = state.memory_export();
+        return if is_memory(name) {
+            Ok(())
+        } else {
+            Err(missing_memory(module, name))
+        };
+    }
+    if state.memory.is_some() || is_memory("memory") {
+        return Ok(());
+    }
+    // No `memory` and no host memory: the first memory export by name.
+    state.memory_export = wasmi
+        .exports()
+        .find(|export| matches!(export.ty(), ExternType::Memory(_)))
+        .map(|export| Box::from(export.name()));
+    Ok(())
+}
+
+/// The error for a default memory the module does not export, listing
+/// the memories it does export.
+#[cold]
+pub(crate) fn missing_memory(module: &Module, name: &str) -> Error {
+    let wasmi = module.as_wasmi();
+    Error::MissingMemory {
+        name: Box::from(name),
+        found: wasmi.get_export(name).map(|ty| extern_type_kind(&ty)),
+        memories: wasmi
+            .exports()
+            .filter(|export| matches!(export.ty(), ExternType::Memory(_)))
+            .map(|export| Box::from(export.name()))
+            .collect(),
     }
 }
 
@@ -337,6 +409,16 @@ fn memory_type(initial: u32, maximum: Option<u32>) -> Result<MemoryType> {
     builder.build().map_err(|source| Error::Instantiate {
         source: source.into(),
     })
+}
+
+/// The error for an import the host did not define.
+#[cold]
+pub(crate) fn undefined_import(module: &str, name: &str, expected: &'static str) -> Error {
+    Error::UndefinedImport {
+        module: Box::from(module),
+        name: Box::from(name),
+        expected,
+    }
 }
 
 /// Sorts wasmi's instantiation errors into linmem's variants.

@@ -6,7 +6,7 @@ use alloc::boxed::Box;
 use wasmi::{TypedFunc, WasmParams, WasmResults};
 
 /// A typed handle to one exported function of one [`Guest`], from
-/// [`Guest::func`]. Calling it does no name lookup and no type check: it goes
+/// [`Guest::export_func`]. Calling it does no name lookup and no type check: it goes
 /// straight to wasmi's [`TypedFunc`].
 #[derive(Debug)]
 pub struct GuestFunc<P, R> {

@@ -557,8 +557,7 @@ impl<'a> LinearMemoryView<'a> {
         let size = size_of_value::<T>();
         let zero_sized = if size == 0 {
             // Zero-sized elements take no memory; only the count matters.
-            usize::try_from(slice.len())
-                .map_err(|_| Error::out_of_bounds(addr, slice.len(), self.len()))?
+            usize::try_from(slice.len()).map_err(|_| self.out_of_bounds(addr, slice.len()))?
         } else {
             0
         };

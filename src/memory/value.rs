@@ -46,6 +46,12 @@ impl<const N: usize> ByteArray for [u8; N] {
 /// let p = Point { x: -1, y: 2 };
 /// assert_eq!(Point::from_le_bytes(p.to_le_bytes()), p);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from or written to linear memory",
+    label = "not a `MemoryValue`",
+    note = "accepted: `u8`, `i8`, `u16`, `i16`, `u32`, `i32`, `u64`, `i64`, `u128`, `i128`, `f32`, `f64`, `[u8; N]`, structs declared with `linmem::memory_record!`, or your own `impl MemoryValue`",
+    note = "`usize`, `isize` and `bool` are not accepted: their size or valid values differ between host and guest; use `u32`/`u64` or `u8`"
+)]
 pub trait MemoryValue: Sized {
     /// The value's bytes in memory, `[u8; SIZE]`.
     type Bytes: ByteArray;
