@@ -4,3 +4,5 @@
 pub(crate) mod allocator;
 pub(crate) mod context;
 pub(crate) mod func;
+pub(crate) mod global;
+pub(crate) mod table;
