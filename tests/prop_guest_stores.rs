@@ -260,9 +260,12 @@ enum Step {
     Grow { pages: u64 },
 }
 
+/// A store export: `(address, value)`.
+type StoreFunc<A> = GuestFunc<(A, i64), ()>;
+
 /// The exports of one guest, looked up once.
 struct Exports<A: GuestAddr> {
-    stores: Vec<(Instr, u64, GuestFunc<(A, i64), ()>)>,
+    stores: Vec<(Instr, u64, StoreFunc<A>)>,
     loads: Vec<(Instr, u64, GuestFunc<A, i64>)>,
 }
 
@@ -273,7 +276,7 @@ fn exports<A: GuestAddr>(guest: &Guest) -> Exports<A> {
         for instr in STORES {
             for align in aligns(instr.width) {
                 let func = guest
-                    .func(&export_name("store", &instr, offset, align))
+                    .export_func(&export_name("store", &instr, offset, align))
                     .expect("store export");
                 stores.push((instr, offset, func));
             }
@@ -281,7 +284,7 @@ fn exports<A: GuestAddr>(guest: &Guest) -> Exports<A> {
         for instr in LOADS {
             for align in aligns(instr.width) {
                 let func = guest
-                    .func(&export_name("load", &instr, offset, align))
+                    .export_func(&export_name("load", &instr, offset, align))
                     .expect("load export");
                 loads.push((instr, offset, func));
             }

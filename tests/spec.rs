@@ -10,7 +10,8 @@
 //!   skipped proposals counted too.
 //! - `LINMEM_SPEC_BACKEND=wasmi` or `=linmem`: one backend only, no
 //!   comparison (its summary is printed with `--nocapture`).
-//! - `LINMEM_SPEC_TIMES=1`: the time of every script.
+//! - `LINMEM_SPEC_TIMES=1`: the time of every script;
+//!   `LINMEM_SPEC_FAILURES=n`: list up to n failures (default 40).
 
 #[path = "spec/guest.rs"]
 mod guest;
@@ -42,6 +43,10 @@ const SLOW: &[&str] = &[
 /// names and, when both ran, fails unless linmem passes every assertion
 /// raw wasmi passes.
 fn replay(groups: &[suite::Group], select: &dyn Fn(&str, &str) -> bool) {
+    let shown = std::env::var("LINMEM_SPEC_FAILURES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(40);
     let choice = std::env::var("LINMEM_SPEC_BACKEND").unwrap_or_default();
     let (run_raw, run_linmem) = match choice.as_str() {
         "wasmi" => (true, false),
@@ -53,7 +58,7 @@ fn replay(groups: &[suite::Group], select: &dyn Fn(&str, &str) -> bool) {
         let run = suite::run("raw wasmi", groups, select, &raw::RawWasmi::new, false);
         eprintln!(
             "{}took {:.1} s\n",
-            run.summary(40),
+            run.summary(shown),
             start.elapsed().as_secs_f64()
         );
         run
@@ -63,7 +68,7 @@ fn replay(groups: &[suite::Group], select: &dyn Fn(&str, &str) -> bool) {
         let run = suite::run("linmem", groups, select, &guest::LinmemBackend::new, true);
         eprintln!(
             "{}took {:.1} s\n",
-            run.summary(40),
+            run.summary(shown),
             start.elapsed().as_secs_f64()
         );
         run

@@ -6,11 +6,11 @@ use wasmi::Engine;
 
 impl Module {
     /// Compiles a binary wasm module on `engine`, never reading the input
-    /// as WAT text (which [`Module::with_engine`] does for anything that
-    /// does not start with `\0asm`, so that an empty or truncated binary
-    /// there would compile as the empty text module). For bytes from a
-    /// file, the network or a fuzzer, where "not a wasm binary" must be an
-    /// error.
+    /// as WAT text (which [`Module::with_engine`] does, with the `wat`
+    /// feature, for anything that does not start with `\0asm`). For bytes
+    /// from a file, the network or a fuzzer, where anything but a valid
+    /// wasm binary must be [`Error::Compile`], whatever the crate features;
+    /// the spec test suite's `assert_malformed` modules go through it.
     ///
     /// ```
     /// # fn main() -> linmem::Result<()> {

@@ -212,7 +212,7 @@ impl LinmemBackend {
         result
     }
 
-    fn to_value(&mut self, value: &V) -> Value {
+    fn wasm_value(&mut self, value: &V) -> Value {
         match *value {
             V::I32(v) => Value::I32(v),
             V::I64(v) => Value::I64(v),
@@ -224,7 +224,7 @@ impl LinmemBackend {
         }
     }
 
-    fn from_value(&self, value: &Value) -> Result<V, Failure> {
+    fn harness_value(&self, value: &Value) -> Result<V, Failure> {
         Ok(match value {
             Value::I32(v) => V::I32(*v),
             Value::I64(v) => V::I64(*v),
@@ -338,9 +338,9 @@ impl Backend for LinmemBackend {
             .guest
             .export_dynamic_func_in(instance.instance, name)
             .map_err(|error| Failure::Other(error.to_string()))?;
-        let params: Vec<Value> = args.iter().map(|arg| self.to_value(arg)).collect();
+        let params: Vec<Value> = args.iter().map(|arg| self.wasm_value(arg)).collect();
         let results = func.call(&mut self.guest, &params).map_err(failure)?;
-        results.iter().map(|value| self.from_value(value)).collect()
+        results.iter().map(|value| self.harness_value(value)).collect()
     }
 
     fn global(&mut self, instance: &Instance, name: &str) -> Result<V, Failure> {
@@ -349,7 +349,7 @@ impl Backend for LinmemBackend {
             .export_global_in(instance.instance, name)
             .map_err(|error| Failure::Other(error.to_string()))?;
         let value = global.get(&self.guest).map_err(failure)?;
-        self.from_value(&value)
+        self.harness_value(&value)
     }
 
     fn check_memory(&mut self, instance: &Instance) -> Result<u64, String> {

@@ -30,7 +30,7 @@ impl RawWasmi {
         }
     }
 
-    fn to_val(&mut self, value: &Value) -> Val {
+    fn wasm_value(&mut self, value: &Value) -> Val {
         match *value {
             Value::I32(v) => Val::I32(v),
             Value::I64(v) => Val::I64(v),
@@ -44,7 +44,7 @@ impl RawWasmi {
         }
     }
 
-    fn from_val(&self, val: &Val) -> Result<Value, Failure> {
+    fn harness_value(&self, val: &Val) -> Result<Value, Failure> {
         Ok(match val {
             Val::I32(v) => Value::I32(*v),
             Val::I64(v) => Value::I64(*v),
@@ -153,7 +153,7 @@ impl Backend for RawWasmi {
             .get_func(&self.store, name)
             .ok_or_else(|| Failure::Other(format!("no function export {name:?}")))?;
         let ty = func.ty(&self.store);
-        let params: Vec<Val> = args.iter().map(|arg| self.to_val(arg)).collect();
+        let params: Vec<Val> = args.iter().map(|arg| self.wasm_value(arg)).collect();
         let mut results: Vec<Val> = ty
             .results()
             .iter()
@@ -161,7 +161,7 @@ impl Backend for RawWasmi {
             .collect();
         func.call(&mut self.store, &params, &mut results)
             .map_err(|error| failure(&error))?;
-        results.iter().map(|val| self.from_val(val)).collect()
+        results.iter().map(|val| self.harness_value(val)).collect()
     }
 
     fn global(&mut self, instance: &Instance, name: &str) -> Result<Value, Failure> {
@@ -169,6 +169,6 @@ impl Backend for RawWasmi {
             .get_global(&self.store, name)
             .ok_or_else(|| Failure::Other(format!("no global export {name:?}")))?;
         let value = global.get(&self.store);
-        self.from_val(&value)
+        self.harness_value(&value)
     }
 }
