@@ -12,7 +12,15 @@
 //!   comparison (its summary is printed with `--nocapture`).
 //! - `LINMEM_SPEC_TIMES=1`: the time of every script;
 //!   `LINMEM_SPEC_FAILURES=n`: list up to n failures (default 40).
+//!
+//! The harness does not need WAT text in linmem (it encodes with `wast`
+//! and compiles with `Module::from_binary`); it is left out of the
+//! `--no-default-features` test runs of .ci/run only to keep CI short
+//! (the replay runs in the default and the `portable-dispatch` runs).
+#![cfg(feature = "wat")]
 
+#[path = "spec/exports.rs"]
+mod exports;
 #[path = "spec/guest.rs"]
 mod guest;
 #[path = "spec/raw.rs"]

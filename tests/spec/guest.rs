@@ -67,7 +67,7 @@ pub struct LinmemBackend {
     memories: Vec<Vec<(String, bool)>>,
     /// Per instance: its exported memories' probes, made on first use.
     probes: Vec<Option<Vec<Probe>>>,
-    /// The spectest memory's probe.
+    /// The spectest memory's probe, made when a module imports that memory.
     spectest_probe: Option<Probe>,
 }
 
@@ -75,20 +75,13 @@ impl LinmemBackend {
     pub fn new(config: &linmem::wasmi::Config) -> Self {
         let engine = Engine::new(config);
         let guest = spectest_guest(&engine).expect("the spectest guest instantiates");
-        let mut backend = Self {
+        Self {
             engine,
             guest,
             memories: Vec::new(),
             probes: Vec::new(),
             spectest_probe: None,
-        };
-        let memory = backend.guest.default_memory().expect("the spectest memory");
-        backend.spectest_probe = Some(
-            backend
-                .probe("spectest", "memory", memory, false)
-                .expect("the spectest memory's probe"),
-        );
-        backend
+        }
     }
 
     /// Compiles a probe importing `module`.`name`, a memory with the page
@@ -309,13 +302,36 @@ impl Backend for LinmemBackend {
     }
 
     fn instantiate(&mut self, wasm: &[u8]) -> Result<Instance, Failure> {
-        let module = Module::from_binary(&self.engine, wasm)
+        let mut module = Module::from_binary(&self.engine, wasm)
             .map_err(|error| Failure::Other(format!("{error:?}")))?;
+        // Export every memory, for the cross-check to see it.
+        let imported = module
+            .imports()
+            .filter(|import| import.ty().memory().is_some())
+            .count();
+        let imported = u32::try_from(imported).unwrap_or(0);
+        if let Some(rewritten) = crate::exports::export_all_memories(wasm, imported) {
+            module = Module::from_binary(&self.engine, &rewritten).map_err(|error| {
+                Failure::Other(format!("the module with its memories exported: {error:?}"))
+            })?;
+        }
+        let imports_spectest_memory = module
+            .imports()
+            .any(|import| import.module() == "spectest" && import.name() == "memory");
+        if imports_spectest_memory && self.spectest_probe.is_none() {
+            let memory = self.guest.default_memory().map_err(failure)?;
+            let probe = self.probe("spectest", "memory", memory, false);
+            self.spectest_probe = Some(probe.map_err(Failure::Other)?);
+        }
         let instance = self.guest.add_instance(&module).map_err(failure)?;
         let memories = module
             .exports()
             .filter_map(|export| {
                 let memory = export.ty().memory()?;
+                // Each memory once, under the name the rewrite gave it.
+                if !export.name().starts_with("linmem-memory-") {
+                    return None;
+                }
                 Some((export.name().to_owned(), memory.index == IndexType::I64))
             })
             .collect();
@@ -340,7 +356,10 @@ impl Backend for LinmemBackend {
             .map_err(|error| Failure::Other(error.to_string()))?;
         let params: Vec<Value> = args.iter().map(|arg| self.wasm_value(arg)).collect();
         let results = func.call(&mut self.guest, &params).map_err(failure)?;
-        results.iter().map(|value| self.harness_value(value)).collect()
+        results
+            .iter()
+            .map(|value| self.harness_value(value))
+            .collect()
     }
 
     fn global(&mut self, instance: &Instance, name: &str) -> Result<V, Failure> {
