@@ -79,7 +79,7 @@ pub fn export_all_memories(wasm: &[u8], imported: u32) -> Option<Vec<u8>> {
         Some(payload)
     };
     let mut out = header.to_vec();
-    let mut push = |out: &mut Vec<u8>, id: u8, payload: &[u8]| -> Option<()> {
+    let push = |out: &mut Vec<u8>, id: u8, payload: &[u8]| -> Option<()> {
         out.push(id);
         write_leb(out, u32::try_from(payload.len()).ok()?);
         out.extend_from_slice(payload);
