@@ -245,6 +245,22 @@ pub enum Error {
         given: Box<[crate::ValueType]>,
     },
 
+    /// A host function defined with
+    /// [`GuestBuilder::host_func_dynamic`](crate::GuestBuilder::host_func_dynamic)
+    /// left results of other types than its own.
+    #[error(
+        "the host function `{func}` of type {expected} returned {}",
+        crate::dynamic::types::TypeList(given)
+    )]
+    HostResultMismatch {
+        /// The host function's import name.
+        func: Box<str>,
+        /// The host function's type.
+        expected: crate::FuncType,
+        /// The types of the results it left.
+        given: Box<[crate::ValueType]>,
+    },
+
     /// A dynamic call was given a results slice of the wrong length.
     #[error("`{func}` returns {expected} values but {given} result slots were given")]
     ResultSlots {
@@ -499,6 +515,49 @@ pub enum Error {
     Cancelled {
         /// The export that was called.
         func: Box<str>,
+    },
+
+    /// linmem refused a module that wasmi would accept but could not run
+    /// safely (a known wasmi 2.0 bug; see SECURITY.md), e.g. a memory64
+    /// maximum above 2^48 - 1 pages.
+    #[error("module refused: {reason}")]
+    Refused {
+        /// What in the module was refused, and why.
+        reason: Box<str>,
+    },
+
+    /// wasmi's translator panicked while compiling the module (a wasmi bug;
+    /// see SECURITY.md). linmem caught the panic at compile time, where it
+    /// can be caught; the engine stays usable for other modules.
+    #[error("the wasmi translator panicked compiling the module: {message}")]
+    TranslatorPanic {
+        /// The panic's message.
+        message: String,
+    },
+
+    /// A host function panicked. linmem caught the panic before it reached
+    /// wasmi (which cannot unwind) and failed the guest's call with this
+    /// error, inside [`Error::HostFunc`]. Needs `std`: without it a panic
+    /// cannot be caught and aborts.
+    #[error("host function `{func}` panicked: {message}")]
+    HostPanic {
+        /// The host function, as `module.name`.
+        func: Box<str>,
+        /// The panic's message (empty if the payload was not text).
+        message: String,
+    },
+
+    /// A host function was called while [`depth`](Error::ReentryLimit::depth)
+    /// host calls of the same guest were already running (a host function
+    /// calling the guest, which calls a host function again, ...): linmem
+    /// refused it before it ran, so that re-entry cannot overflow the host
+    /// stack.
+    #[error("host function `{func}` refused: {depth} nested host calls already run")]
+    ReentryLimit {
+        /// The host function, as `module.name`.
+        func: Box<str>,
+        /// The nesting depth reached (the limit).
+        depth: u32,
     },
 }
 

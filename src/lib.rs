@@ -1,4 +1,4 @@
-//! Run WebAssembly guests on the [wasmi] interpreter and exchange data with
+//! Run WebAssembly guests on the [wasmi](https://docs.rs/wasmi/2) interpreter and exchange data with
 //! them through a safe, borrow-checked view of their linear memory.
 //!
 //! linmem is for hosts that may not run a JIT (iOS and other W^X platforms,
@@ -100,6 +100,7 @@ pub use self::{
         func::HostFunc,
     },
     hostile::{
+        compile::contained_config,
         deadline::{CancelFlag, Deadline},
         limits::{Denial, Limit, Limits, metered_engine},
     },

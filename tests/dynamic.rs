@@ -292,3 +292,101 @@ fn instances_link_through_register() {
         Err(Error::ForeignHandle { .. })
     ));
 }
+
+#[test]
+fn host_items_of_run_time_types() {
+    use linmem::HostContext;
+    let module = Module::new(
+        r#"(module
+             (import "spectest" "print_i32_f32" (func $p (param i32 f32)))
+             (import "spectest" "twice" (func $twice (param i64) (result i64)))
+             (import "spectest" "bad" (func $bad (result i32)))
+             (import "spectest" "global_i32" (global $g i32))
+             (import "spectest" "counter" (global $c (mut i64)))
+             (import "spectest" "table" (table 10 20 funcref))
+             (func (export "run") (result i64)
+               (call $p (global.get $g) (f32.const 1.5))
+               (global.set $c (call $twice (i64.const 21)))
+               (global.get $c))
+             (func (export "bad") (result i32) (call $bad))
+             (func (export "size") (result i32) (table.size 0)))"#,
+    )
+    .unwrap();
+    let i32_f32 = FuncType::new([ValueType::I32, ValueType::F32], []);
+    let i64_i64 = FuncType::new([ValueType::I64], [ValueType::I64]);
+    let mut guest = module
+        .guest_with(Vec::<String>::new())
+        .host_func_dynamic(
+            "spectest",
+            "print_i32_f32",
+            i32_f32,
+            |mut cx: HostContext<'_, Vec<String>>, args: &[Value], _: &mut [Value]| {
+                let line = args.iter().map(|a| format!("{a:#}")).collect::<Vec<_>>();
+                cx.data_mut().push(line.join(" "));
+                Ok(())
+            },
+        )
+        .unwrap()
+        .host_func_dynamic(
+            "spectest",
+            "twice",
+            i64_i64,
+            |_: HostContext<'_, Vec<String>>, args: &[Value], results: &mut [Value]| {
+                results[0] = Value::I64(args[0].i64().unwrap_or(0) * 2);
+                Ok(())
+            },
+        )
+        .unwrap()
+        .host_func_dynamic(
+            "spectest",
+            "bad",
+            FuncType::new([], [ValueType::I32]),
+            |_: HostContext<'_, Vec<String>>, _: &[Value], results: &mut [Value]| {
+                results[0] = Value::F64(1.0);
+                Ok(())
+            },
+        )
+        .unwrap()
+        .host_global("spectest", "global_i32", Value::I32(666), false)
+        .unwrap()
+        .host_global("spectest", "counter", Value::I64(0), true)
+        .unwrap()
+        .host_table("spectest", "table", ValueType::FuncRef, 10, Some(20))
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    assert_eq!(guest.call::<(), i64>("run", ()).unwrap(), 42);
+    assert_eq!(guest.data(), &["666 1.5"]);
+    assert_eq!(guest.call::<(), i32>("size", ()).unwrap(), 10);
+    let err = guest.call::<(), i32>("bad", ()).unwrap_err();
+    let Error::HostFunc { source, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        source.to_string(),
+        "the host function `bad` of type () -> i32 returned (f64)"
+    );
+    // misuse is an error, not a panic
+    assert!(
+        module
+            .guest()
+            .host_table("m", "t", ValueType::I32, 1, None)
+            .is_err()
+    );
+    assert!(
+        module
+            .guest()
+            .host_table("m", "t", ValueType::FuncRef, 2, Some(1))
+            .is_err()
+    );
+    let too_many = FuncType::new(vec![ValueType::I32; 100_000], []);
+    assert!(matches!(
+        module.guest().host_func_dynamic(
+            "m",
+            "f",
+            too_many,
+            |_: HostContext<'_, ()>, _: &[Value], _: &mut [Value]| Ok(())
+        ),
+        Err(Error::Instantiate { .. })
+    ));
+}

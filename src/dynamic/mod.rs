@@ -4,6 +4,7 @@
 
 pub(crate) mod func;
 pub(crate) mod global;
+pub(crate) mod host;
 pub(crate) mod module;
 pub(crate) mod table;
 pub(crate) mod types;

@@ -96,17 +96,26 @@ impl Module {
         })
     }
 
-    /// The module's exports with their types, sorted by name.
+    /// The module's exports with their types, sorted by name (without the
+    /// export linmem gives the start function, see
+    /// [`start_export`](Module::start_export)).
     pub fn exports(&self) -> impl Iterator<Item = ExportType<'_>> {
-        self.as_wasmi().exports().map(|export| ExportType {
-            name: export.name(),
-            ty: ExternType::from_wasmi(export.ty()),
-        })
+        let start = self.start_export();
+        self.as_wasmi()
+            .exports()
+            .filter(move |export| Some(export.name()) != start)
+            .map(|export| ExportType {
+                name: export.name(),
+                ty: ExternType::from_wasmi(export.ty()),
+            })
     }
 
     /// The type of the export `name`, if the module has one.
     #[must_use]
     pub fn export(&self, name: &str) -> Option<ExternType> {
+        if Some(name) == self.start_export() {
+            return None;
+        }
         self.as_wasmi()
             .get_export(name)
             .map(|ty| ExternType::from_wasmi(&ty))

@@ -56,6 +56,18 @@ impl ValueType {
         }
     }
 
+    pub(crate) fn to_wasmi(self) -> wasmi::ValType {
+        match self {
+            Self::I32 => wasmi::ValType::I32,
+            Self::I64 => wasmi::ValType::I64,
+            Self::F32 => wasmi::ValType::F32,
+            Self::F64 => wasmi::ValType::F64,
+            Self::V128 => wasmi::ValType::V128,
+            Self::FuncRef => wasmi::ValType::FuncRef,
+            Self::ExternRef => wasmi::ValType::ExternRef,
+        }
+    }
+
     pub(crate) fn from_ref(ty: wasmi::RefType) -> Self {
         match ty {
             wasmi::RefType::Func => Self::FuncRef,

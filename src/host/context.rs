@@ -10,6 +10,11 @@ use wasmi::{Caller, Extern};
 /// What a host function gets besides its parameters: the calling guest's
 /// memory and the host data of its store.
 ///
+/// "The calling guest's memory" is the calling *instance's*: in a guest with
+/// instances added by [`Guest::add_instance`](crate::Guest::add_instance),
+/// a host function called by one of them sees that instance's memory export
+/// of the guest's memory name, or the shared host memory if it exports none.
+///
 /// ```
 /// # fn main() -> linmem::Result<()> {
 /// use linmem::{HostContext, Module};
@@ -37,6 +42,51 @@ use wasmi::{Caller, Extern};
 /// [`Error::custom`] for the host's own error types).
 pub struct HostContext<'a, T> {
     pub(crate) caller: Caller<'a, GuestState<T>>,
+    /// The fuel the store held when the host function was entered during a
+    /// [`call_until`](crate::Guest::call_until), which had kept the rest of
+    /// the guest's fuel back: the store gets all of it for the host
+    /// function's own calls into the guest, and the split is restored when
+    /// the host function returns.
+    slice: Option<u64>,
+}
+
+impl<'a, T> HostContext<'a, T> {
+    /// Enters a host function: refuses it past the nesting limit, counts
+    /// its depth and hands the store the whole fuel budget.
+    pub(crate) fn enter(mut caller: Caller<'a, GuestState<T>>, func: &str) -> Result<Self> {
+        let state = caller.data_mut();
+        let limit = state.limiter.limits().host_call_depth();
+        if state.depth >= limit {
+            return Err(Error::ReentryLimit {
+                func: Box::from(func),
+                depth: state.depth,
+            });
+        }
+        state.depth = state.depth.saturating_add(1);
+        let reserve = core::mem::take(&mut state.fuel_reserve);
+        let slice = if reserve == 0 {
+            None
+        } else {
+            let fuel = caller.get_fuel().unwrap_or(0);
+            // Cannot fail: a reserve exists only on a metering engine.
+            let _ = caller.set_fuel(fuel.saturating_add(reserve));
+            Some(fuel)
+        };
+        Ok(Self { caller, slice })
+    }
+}
+
+impl<T> Drop for HostContext<'_, T> {
+    fn drop(&mut self) {
+        if let Some(slice) = self.slice {
+            let total = self.caller.get_fuel().unwrap_or(0);
+            let granted = total.min(slice);
+            let _ = self.caller.set_fuel(granted);
+            self.caller.data_mut().fuel_reserve = total.saturating_sub(granted);
+        }
+        let state = self.caller.data_mut();
+        state.depth = state.depth.saturating_sub(1);
+    }
 }
 
 impl<T> core::fmt::Debug for HostContext<'_, T> {
@@ -46,17 +96,23 @@ impl<T> core::fmt::Debug for HostContext<'_, T> {
 }
 
 impl<'a, T> HostContext<'a, T> {
-    /// The guest's memory: the one its views show, or (while the start
-    /// function runs) its export of that name.
+    /// The calling instance's memory: the one the guest's views show, or
+    /// (while the start function runs, or when the caller is an instance
+    /// added with [`Guest::add_instance`](crate::Guest::add_instance)) the
+    /// calling instance's export of that name.
     fn memory(&self) -> Result<GuestMemory> {
         let state = self.caller.data();
-        if let Some(memory) = state.memory() {
-            return Ok(memory);
+        match state.memory() {
+            Some(memory) if state.instances <= 1 => return Ok(memory),
+            _ => {}
         }
-        match self.caller.get_export(state.memory_export()) {
-            Some(Extern::Memory(memory)) => {
-                Ok(GuestMemory::new(&self.caller, memory, state.guest_id()))
-            }
+        if let Some(Extern::Memory(memory)) = self.caller.get_export(state.memory_export()) {
+            return Ok(GuestMemory::new(&self.caller, memory, state.guest_id()));
+        }
+        // An added instance without such an export: the shared host memory,
+        // never another instance's own memory.
+        match state.memory() {
+            Some(memory) if state.memory_is_host => Ok(memory),
             _ => Err(Error::NoMemory),
         }
     }

@@ -4,5 +4,3 @@
 pub(crate) mod allocator;
 pub(crate) mod context;
 pub(crate) mod func;
-pub(crate) mod global;
-pub(crate) mod table;

@@ -1,6 +1,8 @@
 //! Compiling a module from wasm bytes only, never as text.
 
-use crate::error::{Error, Result};
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::Result;
 use crate::lifecycle::module::Module;
 use wasmi::Engine;
 
@@ -25,10 +27,9 @@ impl Module {
     /// # Errors
     ///
     /// [`Error::Compile`] if `wasm` is not a valid binary WebAssembly
-    /// module.
+    /// module; [`Error::Refused`] or [`Error::TranslatorPanic`] as for
+    /// [`Module::new`].
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Self> {
-        wasmi::Module::new(engine, wasm)
-            .map(Self::from)
-            .map_err(|source| Error::Compile { source })
+        Self::from_wasm(engine, wasm)
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
+use crate::hostile::deadline::{Deadline, run_until};
 use crate::hostile::limits::{Limits, StoreLimiter};
 use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
@@ -9,7 +10,7 @@ use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use wasmi::errors::{ErrorKind, LinkerError};
-use wasmi::{Extern, ExternType, Linker, Memory, MemoryType, Store};
+use wasmi::{Extern, ExternType, Instance, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
 /// memories, the memory export the views show.
@@ -44,6 +45,10 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            depth: 0,
+            fuel_reserve: 0,
+            instances: 1,
+            memory_is_host: false,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -167,7 +172,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         maximum: Option<u32>,
     ) -> Result<Self> {
         let ty = memory_type(initial, maximum)?;
-        let memory = self.create_memory(|store| Memory::new(store, ty))?;
+        let memory = self.create_item(|store| Memory::new(store, ty))?;
         self.define_memory(module, name, memory)?;
         Ok(self)
     }
@@ -220,7 +225,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
-        let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
+        let memory = self.create_item(|store| Memory::new_static(store, ty, buffer))?;
         self.define_memory(module, name, memory)?;
         Ok(self)
     }
@@ -246,12 +251,12 @@ impl<'m, T> GuestBuilder<'m, T> {
         }
     }
 
-    /// Creates a memory in the builder's store, telling a limit's denial
-    /// from other failures.
-    fn create_memory(
+    /// Creates a memory or table in the builder's store, telling a limit's
+    /// denial from other failures.
+    pub(crate) fn create_item<I>(
         &mut self,
-        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<Memory, wasmi::Error>,
-    ) -> Result<Memory> {
+        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<I, wasmi::Error>,
+    ) -> Result<I> {
         let denials = self.store.data().limiter.denials();
         create(&mut self.store).map_err(|source| {
             self.store
@@ -275,6 +280,11 @@ impl<'m, T> GuestBuilder<'m, T> {
             self.store.data_mut().memory = Some(handle);
         }
         Ok(())
+    }
+
+    /// The id of the guest this builder makes.
+    pub(crate) fn guest_id(&self) -> crate::lifecycle::guest::GuestId {
+        self.store.data().guest
     }
 
     /// A read-only view of a host memory before instantiation.
@@ -312,11 +322,17 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// Instantiates the module, runs its start function and finds its
     /// default memory (see [`default_memory`](Self::default_memory)).
     ///
+    /// The start function runs to its end or to a trap; on a metering
+    /// engine it is bounded by the fuel budget. To bound it by time too,
+    /// use [`instantiate_until`](Self::instantiate_until).
+    ///
     /// # Errors
     ///
     /// [`Error::MissingImport`] if the module imports anything not provided;
     /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
-    /// function `(start)`) if the start function fails;
+    /// function `(start)`) if the start function fails (with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if it runs out
+    /// of fuel, [`fuel(0)`](Self::fuel) included);
     /// [`Error::Instantiate`] for other instantiation failures (e.g. an
     /// import of the wrong type); [`Error::MissingMemory`] if the memory
     /// named with [`default_memory`](Self::default_memory) is not an
@@ -325,6 +341,41 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
+        self.instantiate_with(None)
+    }
+
+    /// Instantiates the module like [`instantiate`](Self::instantiate), but
+    /// runs its start function in fuel slices and stops it at `deadline`
+    /// (see [`Guest::call_until`]). Needs an engine that meters fuel.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use core::time::Duration;
+    /// use linmem::{Deadline, Error, Module};
+    ///
+    /// let module = Module::with_engine(&linmem::metered_engine(), r#"(module
+    ///     (memory (export "memory") 1)
+    ///     (func $spin (loop br 0)) (start $spin))"#)?;
+    /// let deadline = Deadline::after(Duration::from_millis(20));
+    /// let err = module.guest().instantiate_until(&deadline).unwrap_err();
+    /// assert!(matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`instantiate`](Self::instantiate); then
+    /// [`Error::DeadlineExceeded`] or [`Error::Cancelled`] (for the function
+    /// `(start)`) if the deadline passes or its flag is set before the start
+    /// function ends, and [`Error::FuelDisabled`] if the module has a start
+    /// function and its engine does not meter fuel. A module converted from
+    /// a `wasmi::Module` has its start function run by wasmi, without the
+    /// deadline.
+    pub fn instantiate_until(self, deadline: &Deadline) -> Result<Guest<T>> {
+        self.instantiate_with(Some(deadline))
+    }
+
+    fn instantiate_with(self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
         let Self {
             module,
             mut store,
@@ -335,22 +386,18 @@ impl<'m, T> GuestBuilder<'m, T> {
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
-        let denials = store.data().limiter.denials();
-        let instance = linker
-            .instantiate_and_start(&mut store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&linker, &mut store, module, deadline)?;
         let state = store.data();
-        let memory = match instance.get_export(&store, state.memory_export()) {
-            Some(Extern::Memory(memory)) => Some(GuestMemory::new(&store, memory, state.guest)),
-            _ => state.memory,
+        let (memory, is_host) = match instance.get_export(&store, state.memory_export()) {
+            Some(Extern::Memory(memory)) => {
+                (Some(GuestMemory::new(&store, memory, state.guest)), false)
+            }
+            _ => (state.memory, state.memory.is_some()),
         };
         let id = state.guest;
-        store.data_mut().memory = memory;
+        let state = store.data_mut();
+        state.memory = memory;
+        state.memory_is_host = is_host;
         Ok(Guest {
             store,
             linker,
@@ -360,6 +407,42 @@ impl<'m, T> GuestBuilder<'m, T> {
         })
     }
 }
+
+/// Instantiates `module` in `store` and runs its start function (the one
+/// linmem moved into an export, see [`Module::start_export`]), under
+/// `deadline` if given.
+pub(crate) fn instantiate_in<T>(
+    linker: &Linker<GuestState<T>>,
+    store: &mut Store<GuestState<T>>,
+    module: &Module,
+    deadline: Option<&Deadline>,
+) -> Result<Instance> {
+    let denials = store.data().limiter.denials();
+    let instance = linker
+        .instantiate_and_start(&mut *store, module.as_wasmi())
+        .map_err(|source| {
+            let limiter = &store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(instantiation_error)
+        })?;
+    let Some(name) = module.start_export() else {
+        return Ok(instance);
+    };
+    let start = instance
+        .get_typed_func::<(), ()>(&*store, name)
+        .map_err(|source| Error::Instantiate { source })?;
+    match deadline {
+        Some(deadline) => run_until(&start, START, store, (), deadline)?,
+        None => start
+            .call(&mut *store, ())
+            .map_err(|source| Error::from_call(START, source))?,
+    }
+    Ok(instance)
+}
+
+/// The name errors give the start function.
+const START: &str = "(start)";
 
 /// Sets which memory export the guest's views show, from the module's
 /// exports, before anything runs (see [`GuestBuilder::default_memory`]).
@@ -430,7 +513,7 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             name: Box::from(name.name()),
             kind: extern_type_kind(ty),
         },
-        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call("(start)", source),
+        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
         _ => Error::Instantiate { source },
     }
 }

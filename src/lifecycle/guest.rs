@@ -2,17 +2,17 @@
 
 use crate::error::{Error, Result};
 use crate::hostile::limits::StoreLimiter;
-use crate::lifecycle::builder::{instantiation_error, undefined_import};
+use crate::lifecycle::builder::{instantiate_in, undefined_import};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::instance::GuestInstance;
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 use wasmi::{Engine, Extern, ExternType, Instance, Linker, Memory, Store, WasmParams, WasmResults};
 
-/// What a guest's wasmi [`Store`] holds: the host's own data, plus what
+/// What a guest's wasmi [`Store`](https://docs.rs/wasmi/2/wasmi/struct.Store.html) holds: the host's own data, plus what
 /// linmem keeps per guest.
 #[derive(Debug)]
 pub struct GuestState<T> {
@@ -26,6 +26,17 @@ pub struct GuestState<T> {
     pub(crate) guest: GuestId,
     /// Enforces the guest's [`Limits`] and remembers its denials.
     pub(crate) limiter: StoreLimiter,
+    /// How many host functions of this store are running (nested).
+    pub(crate) depth: u32,
+    /// Fuel that a running [`call_until`](Guest::call_until) keeps back
+    /// from the store between its slices; kept here so that nothing can
+    /// lose it and host functions can hand it to their nested calls.
+    pub(crate) fuel_reserve: u64,
+    /// How many instances the store holds (1 + those of `add_instance`).
+    pub(crate) instances: u32,
+    /// Whether `memory` is a host memory (shared by every instance that
+    /// imports it), not the main instance's own.
+    pub(crate) memory_is_host: bool,
 }
 
 impl<T> GuestState<T> {
@@ -56,11 +67,26 @@ impl<T> GuestState<T> {
 
 /// A unique number per guest, so that a [`GuestFunc`] from one guest is
 /// refused by another instead of reaching wasmi's panic on foreign handles.
-pub(crate) type GuestId = u32;
+/// 64 bits: at a billion guests a second it would take 584 years to wrap.
+pub(crate) type GuestId = u64;
 
+#[cfg(target_has_atomic = "64")]
 pub(crate) fn next_guest_id() -> GuestId {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Targets without 64-bit atomics count in 32 bits and saturate instead of
+/// wrapping: ids stay unique for the first 2^32 - 1 guests of the process,
+/// and all later guests share the last id (so a handle of one of them is
+/// not told from another's: wasmi then panics on it).
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) fn next_guest_id() -> GuestId {
+    static NEXT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+    let id = NEXT
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
+        .unwrap_or(u32::MAX);
+    GuestId::from(id)
 }
 
 /// A WebAssembly instance with its own store and linear memory, running on
@@ -92,6 +118,10 @@ pub(crate) fn next_guest_id() -> GuestId {
 ///   ([`Error::HostFunc`]): the call ends where it failed; memory, globals
 ///   and tables hold exactly what the guest (and the host function) wrote
 ///   before that point; nothing is rolled back. The next call starts afresh.
+/// - **Host function panic or re-entry refused** ([`Error::HostFunc`]
+///   holding [`Error::HostPanic`] or [`Error::ReentryLimit`]): the same as a
+///   host function error; what the panicking host function wrote before
+///   its panic stays written, and the nesting depth and fuel are restored.
 /// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
 ///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
 ///   boundary; the fuel it used is spent.
@@ -423,16 +453,9 @@ impl<T> Guest<T> {
         if !Engine::same(module.engine(), self.engine()) {
             return Err(Error::EngineMismatch);
         }
-        let denials = self.store.data().limiter.denials();
-        let instance = self
-            .linker
-            .instantiate_and_start(&mut self.store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &self.store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&self.linker, &mut self.store, module, None)?;
+        let state = self.store.data_mut();
+        state.instances = state.instances.saturating_add(1);
         Ok(GuestInstance {
             instance,
             guest: self.id,

@@ -3,14 +3,22 @@
 /// A fixed-size byte array, the in-memory form of a [`MemoryValue`].
 ///
 /// Implemented for every `[u8; N]`; it exists so that [`MemoryValue`] can name
-/// its size without a const generic parameter.
-pub trait ByteArray: AsRef<[u8]> + AsMut<[u8]> + Copy {
+/// its size without a const generic parameter. It is sealed: no other type
+/// can implement it, so the length linmem reads from it is always `N`.
+pub trait ByteArray: AsRef<[u8]> + AsMut<[u8]> + Copy + sealed::Sealed {
     /// The all-zero array, where reads start and writes' padding comes from.
     const ZERO: Self;
 }
 
 impl<const N: usize> ByteArray for [u8; N] {
     const ZERO: Self = [0; N];
+}
+
+mod sealed {
+    /// Only `[u8; N]` is a [`ByteArray`](super::ByteArray).
+    pub trait Sealed {}
+
+    impl<const N: usize> Sealed for [u8; N] {}
 }
 
 /// A value that is stored in linear memory as a fixed number of little-endian

@@ -11,24 +11,18 @@ pub struct Group {
     pub scripts: Vec<(String, &'static str)>,
     /// Why the whole group is skipped, if it is.
     pub skip: Option<&'static str>,
-    /// wasmi features beyond its defaults the group needs.
-    pub config: fn() -> wasmi::Config,
+    /// Turns on the wasmi features beyond its defaults the group needs.
+    pub config: fn(&mut wasmi::Config),
 }
 
-fn default_config() -> wasmi::Config {
-    wasmi::Config::default()
-}
+fn default_config(_: &mut wasmi::Config) {}
 
-fn custom_page_sizes() -> wasmi::Config {
-    let mut config = wasmi::Config::default();
+fn custom_page_sizes(config: &mut wasmi::Config) {
     config.wasm_custom_page_sizes(true);
-    config
 }
 
-fn wide_arithmetic() -> wasmi::Config {
-    let mut config = wasmi::Config::default();
+fn wide_arithmetic(config: &mut wasmi::Config) {
     config.wasm_wide_arithmetic(true);
-    config
 }
 
 /// Why SIMD scripts are skipped.
@@ -46,7 +40,7 @@ pub fn groups() -> Vec<Group> {
         config: default_config,
     }];
     for &p in Proposal::all() {
-        let (skip, config): (Option<&'static str>, fn() -> wasmi::Config) = match p {
+        let (skip, config): (Option<&'static str>, fn(&mut wasmi::Config)) = match p {
             Proposal::BulkMemoryOperations
             | Proposal::ReferenceTypes
             | Proposal::MultiValue
@@ -183,12 +177,13 @@ impl Run {
     }
 }
 
-/// Runs `groups` on backends made by `make`, scripts whose name passes
-/// `select`.
+/// Runs `groups` on backends made by `make` from `base` with each group's
+/// features, scripts whose name passes `select`.
 pub fn run<B: Backend>(
     backend: &'static str,
     groups: &[Group],
     select: &dyn Fn(&str, &str) -> bool,
+    base: fn() -> wasmi::Config,
     make: &dyn Fn(&wasmi::Config) -> B,
     check_memory: bool,
 ) -> Run {
@@ -206,7 +201,9 @@ pub fn run<B: Backend>(
                 .skip
                 .or_else(|| file.starts_with("simd").then_some(SIMD));
             let start = std::time::Instant::now();
-            let mut engine = make(&(group.config)());
+            let mut config = base();
+            (group.config)(&mut config);
+            let mut engine = make(&config);
             let report = match script::run(text, &mut engine, skip, check_memory) {
                 Ok(report) => report,
                 Err(error) => script::ScriptReport {

@@ -122,7 +122,7 @@ fn addr(value: i32) -> u64 {
 // --------------------------------------------------------------- the host
 
 fn module(path: &str) -> Module {
-    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    let bytes = std::fs::read(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     Module::new(bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -142,7 +142,7 @@ fn instantiate(builder: GuestBuilder<'_, Log>) -> Guest {
 
 /// Calls an export, records the call with its results, trap kind or host
 /// error, and returns the results if there were any.
-fn call<P: Values + wasmi::WasmParams, R: Values + wasmi::WasmResults>(
+fn call<P: Values + linmem::wasmi::WasmParams, R: Values + linmem::wasmi::WasmResults>(
     guest: &mut Guest,
     func: &str,
     params: P,
@@ -843,7 +843,8 @@ const REPLAYS: &[Replay] = &[
 ];
 
 fn expected() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/v8-expected.json");
+    let path =
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("fixtures/v8-expected.json");
     let text = std::fs::read_to_string(&path).expect("fixtures/v8-expected.json");
     serde_json::from_str(&text).expect("valid JSON")
 }

@@ -6,7 +6,6 @@
 //! width at the step's address must return what the model holds (or trap
 //! exactly where the model is out of bounds). On a 32-bit and a 64-bit
 //! memory.
-#![cfg(feature = "wat")] // the guest is generated as WAT text
 
 use linmem::{Error, Guest, GuestFunc, TrapCode};
 use proptest::prelude::*;

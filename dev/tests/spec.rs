@@ -3,21 +3,19 @@
 //! wasmi as the baseline: linmem must pass every assertion raw wasmi
 //! passes. See docs/SPEC_TESTS.md.
 //!
-//! - `cargo test --test spec`: the quick subset (every script of the
+//! - `cargo test -p linmem-dev --test spec`: the quick subset (every script of the
 //!   implemented proposals except the few slowest in a debug build), both
 //!   backends, compared.
-//! - `cargo test --release --test spec -- --ignored`: every script,
+//! - `cargo test --release -p linmem-dev --test spec -- --ignored`: every script,
 //!   skipped proposals counted too.
 //! - `LINMEM_SPEC_BACKEND=wasmi` or `=linmem`: one backend only, no
 //!   comparison (its summary is printed with `--nocapture`).
 //! - `LINMEM_SPEC_TIMES=1`: the time of every script;
 //!   `LINMEM_SPEC_FAILURES=n`: list up to n failures (default 40).
 //!
-//! The harness does not need WAT text in linmem (it encodes with `wast`
-//! and compiles with `Module::from_binary`); it is left out of the
-//! `--no-default-features` test runs of .ci/run only to keep CI short
-//! (the replay runs in the default and the `portable-dispatch` runs).
-#![cfg(feature = "wat")]
+//! It lives in the `dev` package (its dev-dependencies are heavy), so it
+//! runs in the default `cargo test`, not in the `-p linmem` feature-matrix
+//! runs of .ci/run.
 
 #[path = "spec/exports.rs"]
 mod exports;
@@ -63,7 +61,14 @@ fn replay(groups: &[suite::Group], select: &dyn Fn(&str, &str) -> bool) {
     };
     let raw = run_raw.then(|| {
         let start = Instant::now();
-        let run = suite::run("raw wasmi", groups, select, &raw::RawWasmi::new, false);
+        let run = suite::run(
+            "raw wasmi",
+            groups,
+            select,
+            wasmi::Config::default,
+            &raw::RawWasmi::new,
+            false,
+        );
         eprintln!(
             "{}took {:.1} s\n",
             run.summary(shown),
@@ -73,7 +78,15 @@ fn replay(groups: &[suite::Group], select: &dyn Fn(&str, &str) -> bool) {
     });
     let linmem = run_linmem.then(|| {
         let start = Instant::now();
-        let run = suite::run("linmem", groups, select, &guest::LinmemBackend::new, true);
+        // linmem's configuration: that of `Module::new`.
+        let run = suite::run(
+            "linmem",
+            groups,
+            select,
+            linmem::contained_config,
+            &guest::LinmemBackend::new,
+            true,
+        );
         eprintln!(
             "{}took {:.1} s\n",
             run.summary(shown),
@@ -139,7 +152,7 @@ fn spec_suite_quick_subset_linmem_matches_raw_wasmi() {
 }
 
 #[test]
-#[ignore = "the full suite: run in release by .ci/run (`cargo test --release --test spec -- --ignored`)"]
+#[ignore = "the full suite: run in release by .ci/run (`cargo test --release -p linmem-dev --test spec -- --ignored`)"]
 fn spec_suite_full_linmem_matches_raw_wasmi() {
     replay(&suite::groups(), &|_, _| true);
 }
