@@ -182,3 +182,33 @@ fn from_binary_never_reads_text() -> linmem::Result<()> {
     assert_eq!(module.exports().count(), 0);
     Ok(())
 }
+
+/// linmem compiles a module with a start function as a rewrite that
+/// exports it; the module as given must still be valid (regressions the
+/// spec suite found: start.wast, ref_func.wast).
+#[test]
+fn the_start_rewrite_keeps_invalid_modules_invalid() {
+    let invalid = [
+        // A start function must take and return nothing.
+        r#"(module (func $main (result i32) (i32.const 0)) (start $main))"#,
+        r#"(module (func $main (param i32)) (start $main))"#,
+        // `ref.func` needs a declared function; the start function is not.
+        r#"(module (func $f) (start $f) (func (drop (ref.func $f))))"#,
+    ];
+    for text in invalid {
+        let wasm = wat::parse_str(text).expect("valid text");
+        let result = Module::from_binary(&Engine::default(), &wasm);
+        assert!(
+            matches!(result, Err(Error::Compile { .. })),
+            "{text}: {result:?}"
+        );
+        let result = Module::new(&wasm);
+        assert!(
+            matches!(result, Err(Error::Compile { .. })),
+            "{text}: {result:?}"
+        );
+    }
+    let valid =
+        r#"(module (func $f) (start $f) (elem declare func $f) (func (drop (ref.func $f))))"#;
+    assert!(Module::new(valid).is_ok());
+}
