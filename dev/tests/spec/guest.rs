@@ -284,7 +284,7 @@ fn failure(error: Error) -> Failure {
     match error {
         Error::Trap { code, .. } => Failure::Trap(code),
         Error::MissingImport { .. } => Failure::Link(error.to_string()),
-        Error::Instantiate { source } => match crate::raw::failure(&source) {
+        Error::Instantiate { error } => match crate::raw::failure(&error) {
             Failure::Other(message) => Failure::Other(message),
             other => other,
         },
