@@ -283,7 +283,9 @@ fn spectest_guest(engine: &Engine) -> linmem::Result<Guest> {
 fn failure(error: Error) -> Failure {
     match error {
         Error::Trap { code, .. } => Failure::Trap(code),
-        Error::MissingImport { .. } => Failure::Link(error.to_string()),
+        Error::MissingImport { .. } | Error::ImportMismatch { .. } => {
+            Failure::Link(error.to_string())
+        }
         Error::Instantiate { error } => match crate::raw::failure(&error) {
             Failure::Other(message) => Failure::Other(message),
             other => other,
