@@ -37,7 +37,7 @@ fn host_global_types_must_match_the_import() -> linmem::Result<()> {
             .host_global("env", "g", value, mutable)?
             .instantiate();
         assert!(
-            matches!(result, Err(Error::Instantiate { .. })),
+            matches!(result, Err(Error::ImportMismatch { .. })),
             "{result:?}"
         );
     }
