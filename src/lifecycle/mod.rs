@@ -2,6 +2,7 @@
 //! calling their exports.
 
 pub(crate) mod access;
+pub(crate) mod binary;
 pub(crate) mod builder;
 pub(crate) mod func;
 pub(crate) mod guest;
