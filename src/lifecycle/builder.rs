@@ -44,6 +44,8 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory_export: Box::from("memory"),
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            #[cfg(feature = "wasi")]
+            wasi: None,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -349,6 +351,8 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             kind: extern_type_kind(ty),
         },
         ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call("(start)", source),
+        #[cfg(feature = "wasi")]
+        ErrorKind::I32ExitStatus(_) => Error::from_call("(start)", source),
         _ => Error::Instantiate { source },
     }
 }

@@ -25,6 +25,9 @@ pub struct GuestState<T> {
     pub(crate) guest: GuestId,
     /// Enforces the guest's [`Limits`] and remembers its denials.
     pub(crate) limiter: StoreLimiter,
+    /// The guest's WASI context and captured output, once configured.
+    #[cfg(feature = "wasi")]
+    pub(crate) wasi: Option<crate::integrations::wasi::state::WasiState>,
 }
 
 impl<T> GuestState<T> {
