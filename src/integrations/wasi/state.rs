@@ -142,7 +142,8 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
     ///
     /// The functions are `wasmi_wasi`'s (on wasi-common), and they work on
     /// the memory the guest exports as `memory`. A guest's `proc_exit`
-    /// ends the call with [`Error::Exit`] (run a command with
+    /// ends the call with [`Error::Exit`] and the code the guest passed
+    /// (any value: wasi-common alone would refuse codes from 126 up) (run a command with
     /// [`Guest::run_command`](crate::Guest::run_command), which returns its
     /// exit code); captured output is read with
     /// [`Guest::wasi_stdout`](crate::Guest::wasi_stdout). Limits, fuel and
@@ -177,11 +178,30 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
     /// defined (`wasi` called twice, or a host function of that module).
     pub fn wasi(mut self, config: WasiConfig) -> Result<Self> {
         let state = WasiState::new(config)?;
-        wasmi_wasi::add_to_linker(self.linker_mut(), GuestState::<T>::wasi_ctx).map_err(
-            |source| Error::Instantiate {
+        let linker = self.linker_mut();
+        wasmi_wasi::add_to_linker(linker, GuestState::<T>::wasi_ctx).map_err(|source| {
+            Error::Instantiate {
                 source: wasmi::Error::new(source.to_string()),
-            },
-        )?;
+            }
+        })?;
+        // wasi-common's `proc_exit` refuses codes of 126 and above (it fails
+        // the call with a message instead of exiting); WASI's `exitcode` is
+        // any u32, and node, wasmtime's preview 2 adapter and POSIX shells
+        // see 255 as 255. linmem reports the code the guest passed.
+        linker.allow_shadowing(true);
+        let shadowed = linker
+            .func_wrap(
+                "wasi_snapshot_preview1",
+                "proc_exit",
+                |code: i32| -> core::result::Result<(), wasmi::Error> {
+                    Err(wasmi::Error::i32_exit(code))
+                },
+            )
+            .map(|_| ());
+        linker.allow_shadowing(false);
+        shadowed.map_err(|source| Error::Instantiate {
+            source: source.into(),
+        })?;
         self.store_mut().data_mut().wasi = Some(state);
         Ok(self)
     }
