@@ -43,11 +43,15 @@ impl WasiState {
     fn new(config: WasiConfig) -> Result<Self> {
         let mut builder = WasiCtxBuilder::new();
         for arg in &config.args {
+            check(arg, false).map_err(|source| setup_error("argument", arg, source))?;
             builder
                 .arg(arg)
                 .map_err(|source| setup_error("argument", arg, source))?;
         }
         for (name, value) in &config.env {
+            check(name, true)
+                .and_then(|()| check(value, false))
+                .map_err(|source| setup_error("environment variable", name, source))?;
             builder
                 .env(name, value)
                 .map_err(|source| setup_error("environment variable", name, source))?;
@@ -115,6 +119,33 @@ fn output(
     }
 }
 
+/// Why a string cannot be passed to a guest: WASI hands arguments and
+/// environment entries over NUL-terminated (`NAME=value` for the
+/// environment), so a NUL would cut them short in the guest, and a `=` or
+/// nothing in a name would make another variable. wasi-common checks only
+/// sizes.
+#[derive(Debug, thiserror::Error)]
+enum BadString {
+    #[error("it contains a NUL byte")]
+    Nul,
+    #[error("the name contains `=`")]
+    Equals,
+    #[error("the name is empty")]
+    Empty,
+}
+
+fn check(text: &str, name: bool) -> core::result::Result<(), BadString> {
+    if text.contains('\0') {
+        Err(BadString::Nul)
+    } else if name && text.contains('=') {
+        Err(BadString::Equals)
+    } else if name && text.is_empty() {
+        Err(BadString::Empty)
+    } else {
+        Ok(())
+    }
+}
+
 #[cold]
 fn setup_error(
     what: &str,
@@ -172,8 +203,9 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
     /// # Errors
     ///
     /// [`Error::WasiSetup`] if a preopened directory cannot be opened or an
-    /// argument or environment variable cannot be passed (it contains a NUL
-    /// byte, or there are more or larger ones than WASI can count);
+    /// argument or environment variable cannot be passed (a NUL byte, a
+    /// name that is empty or contains `=`, or more or larger ones than WASI
+    /// can count);
     /// [`Error::Instantiate`] if the guest's WASI functions are already
     /// defined (`wasi` called twice, or a host function of that module).
     pub fn wasi(mut self, config: WasiConfig) -> Result<Self> {
