@@ -51,8 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let code = guest.run_command()?;
     report("wasi_numbers (C)", &guest, code);
     assert_eq!(code, 2);
-    print!(
-        "/data/sorted.txt: {:?}\n",
+    println!(
+        "/data/sorted.txt: {:?}",
         std::fs::read_to_string(dir.join("sorted.txt"))?
     );
 

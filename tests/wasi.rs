@@ -113,7 +113,7 @@ fn an_exit_from_a_start_function_fails_instantiation_with_the_code() {
 #[test]
 fn without_wasi_the_imports_are_missing() {
     let module = Module::new(fixture("fixtures/rust/wasi_command.wasm")).unwrap();
-    let err = module.instantiate().err().expect("a missing import");
+    let err = module.instantiate().expect_err("a missing import");
     assert!(
         matches!(&err, Error::MissingImport { module, .. } if &**module == "wasi_snapshot_preview1"),
         "{err:?}"
@@ -307,13 +307,11 @@ fn discarded_output_is_dropped() {
 #[test]
 fn setup_errors_name_what_failed() {
     let module = Module::new(tick_then("")).unwrap();
-    // (A builder's Debug output is long: unwrap the errors with `err()`.)
     let missing = std::env::temp_dir().join("linmem-wasi-no-such-directory");
     let err = module
         .guest()
         .wasi(WasiConfig::new().preopen_dir(&missing, "/data"))
-        .err()
-        .expect("a missing directory");
+        .expect_err("a missing directory");
     assert!(matches!(err, Error::WasiSetup { .. }));
     assert!(
         err.to_string()
