@@ -1,4 +1,4 @@
-//! Run WebAssembly guests on the [wasmi] interpreter and exchange data with
+//! Run WebAssembly guests on the [wasmi](https://docs.rs/wasmi/2) interpreter and exchange data with
 //! them through a safe, borrow-checked view of their linear memory.
 //!
 //! linmem is for hosts that may not run a JIT (iOS and other W^X platforms,
@@ -77,6 +77,7 @@
 
 extern crate alloc;
 
+mod dynamic;
 mod error;
 mod host;
 mod hostile;
@@ -87,6 +88,14 @@ mod memory;
 #[cfg(feature = "wasi")]
 pub use self::integrations::wasi::config::{WasiConfig, WasiOutput};
 pub use self::{
+    dynamic::{
+        func::DynamicFunc,
+        global::GuestGlobal,
+        module::{ExportType, ImportType},
+        table::GuestTable,
+        types::{ExternType, FuncType, GlobalType, IndexType, MemoryType, TableType, ValueType},
+        value::{ExternRef, FuncRef, Value},
+    },
     error::{AllocationFault, Error, Result},
     host::{
         allocator::{Allocator, AllocatorKind},
@@ -94,6 +103,7 @@ pub use self::{
         func::HostFunc,
     },
     hostile::{
+        compile::contained_config,
         deadline::{CancelFlag, Deadline},
         limits::{Denial, Limit, Limits, metered_engine},
     },

@@ -8,6 +8,7 @@
 
 mod bulk;
 mod common;
+mod contain;
 mod element_access;
 mod guest_loops;
 mod native;
@@ -20,6 +21,6 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches
+        guest_loops::benches, startup::benches, contain::benches
 }
 criterion_main!(benches);

@@ -210,7 +210,7 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
     /// defined (`wasi` called twice, or a host function of that module).
     pub fn wasi(mut self, config: WasiConfig) -> Result<Self> {
         let state = WasiState::new(config)?;
-        let linker = self.linker_mut();
+        let linker = self.as_wasmi_linker_mut();
         wasmi_wasi::add_to_linker(linker, GuestState::<T>::wasi_ctx).map_err(|source| {
             Error::Instantiate {
                 source: wasmi::Error::new(source.to_string()),
@@ -234,7 +234,7 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
         shadowed.map_err(|source| Error::Instantiate {
             source: source.into(),
         })?;
-        self.store_mut().data_mut().wasi = Some(state);
+        self.as_wasmi_store_mut().data_mut().wasi = Some(state);
         Ok(self)
     }
 }
