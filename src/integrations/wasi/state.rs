@@ -213,7 +213,7 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
         let linker = self.as_wasmi_linker_mut();
         wasmi_wasi::add_to_linker(linker, GuestState::<T>::wasi_ctx).map_err(|source| {
             Error::Instantiate {
-                source: wasmi::Error::new(source.to_string()),
+                error: wasmi::Error::new(source.to_string()),
             }
         })?;
         // wasi-common's `proc_exit` refuses codes of 126 and above (it fails
@@ -232,7 +232,7 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
             .map(|_| ());
         linker.allow_shadowing(false);
         shadowed.map_err(|source| Error::Instantiate {
-            source: source.into(),
+            error: source.into(),
         })?;
         self.as_wasmi_store_mut().data_mut().wasi = Some(state);
         Ok(self)
