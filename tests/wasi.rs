@@ -1,6 +1,6 @@
 //! The `wasi` feature: exits and traps, captured and discarded output,
 //! read-only preopens, setup errors, and limits, fuel, deadlines, views and
-//! allocators on WASI guests. (tests/real_guests.rs compares the real
+//! allocators on WASI guests. (dev/tests/real_guests.rs compares the real
 //! guests' WASI runs with node's.)
 #![cfg(feature = "wasi")]
 

@@ -10,7 +10,7 @@
 //! has no replay here (or the reverse). Only the committed `.wasm` files are
 //! read: no node, npm or clang is needed. The WASI scenarios (node's
 //! `node:wasi` as the oracle's host) replay with the `wasi` feature only:
-//! `cargo test --features wasi --test real_guests`.
+//! `cargo test -p linmem-dev --features wasi --test real_guests`.
 
 use linmem::{Error, GuestBuilder, HostContext, MemoryValue, Module, TrapCode};
 use serde_json::{Value, json};
