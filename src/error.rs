@@ -399,6 +399,22 @@ pub enum Error {
         func: Box<str>,
     },
 
+    /// A synchronous call (a plain call, [`call_until`](crate::Guest::call_until),
+    /// or instantiation's start function) reached a host function defined
+    /// with [`GuestBuilder::host_func_async`](crate::GuestBuilder::host_func_async),
+    /// which only an async call ([`call_async`](crate::Guest::call_async))
+    /// can suspend for. The call ends there, as after a host function's
+    /// error; the guest stays usable.
+    #[error("`{func}` called the async host function `{module}`.`{name}`: use call_async")]
+    AsyncHostFuncInSyncCall {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// The import's module name.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+    },
+
     /// A call made with a [`Deadline`](crate::Deadline) was stopped because
     /// its [`CancelFlag`](crate::CancelFlag) was set. The guest stays
     /// usable, its memory as the guest left it when stopped.
@@ -458,6 +474,9 @@ impl Error {
         if let Some(host) = source.downcast_mut::<Self>() {
             // Take the host function's error out; wasmi's wrapper is dropped.
             let host = core::mem::replace(host, Self::out_of_bounds(0, 0, 0));
+            if let Self::AsyncHostFuncInSyncCall { module, name, .. } = host {
+                return Self::AsyncHostFuncInSyncCall { func, module, name };
+            }
             return Self::HostFunc {
                 func,
                 source: Box::new(host),

@@ -88,7 +88,10 @@ pub use self::{
     host::{
         allocator::{Allocator, AllocatorKind},
         context::HostContext,
+        context_async::AsyncHostContext,
         func::HostFunc,
+        func_async::HostFuture,
+        signature::{HostParams, HostResults, HostValue},
     },
     hostile::{
         deadline::{CancelFlag, Deadline},

@@ -3,4 +3,7 @@
 
 pub(crate) mod allocator;
 pub(crate) mod context;
+pub(crate) mod context_async;
 pub(crate) mod func;
+pub(crate) mod func_async;
+pub(crate) mod signature;

@@ -2,6 +2,7 @@
 //! and wasmi's resumable calls.
 
 use crate::error::{Error, Result};
+use crate::hostile::slices::{Fuel, Mode, SlicedCall, Step};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::guest::Guest;
 use alloc::boxed::Box;
@@ -9,7 +10,7 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 use wasmi::errors::ErrorKind;
-use wasmi::{Store, TrapCode, TypedResumableCall, WasmParams, WasmResults};
+use wasmi::{Store, WasmParams, WasmResults};
 
 /// A flag that stops a guest's call from another thread (or a host
 /// function): set it with [`cancel`](Self::cancel) and the call made with a
@@ -89,7 +90,7 @@ impl Default for Deadline {
 }
 
 /// Why a call was stopped.
-enum Stop {
+pub(crate) enum Stop {
     #[cfg(feature = "std")]
     Expired,
     Cancelled,
@@ -154,7 +155,7 @@ impl Deadline {
     }
 
     /// Whether the call must stop now, and why.
-    fn check(&self) -> Option<Stop> {
+    pub(crate) fn check(&self) -> Option<Stop> {
         if self.cancel.as_ref().is_some_and(CancelFlag::is_cancelled) {
             return Some(Stop::Cancelled);
         }
@@ -167,7 +168,7 @@ impl Deadline {
 }
 
 impl Stop {
-    fn into_error(self, func: &str) -> Error {
+    pub(crate) fn into_error(self, func: &str) -> Error {
         let func = Box::from(func);
         match self {
             #[cfg(feature = "std")]
@@ -179,13 +180,13 @@ impl Stop {
 
 /// The fuel of a store, split between what the store holds now (one slice)
 /// and what linmem keeps back until the next slice.
-struct Meter {
+pub(crate) struct Meter {
     reserve: u64,
 }
 
 impl Meter {
     /// Hands the store at most one slice of its fuel and keeps the rest.
-    fn start<T>(store: &mut Store<T>, slice: u64) -> Result<Self> {
+    pub(crate) fn start<T>(store: &mut Store<T>, slice: u64) -> Result<Self> {
         let total = store.get_fuel().map_err(|_| Error::FuelDisabled)?;
         let mut meter = Self { reserve: 0 };
         meter.grant(store, total, slice)?;
@@ -193,19 +194,19 @@ impl Meter {
     }
 
     /// All the fuel left: the store's plus the reserve.
-    fn total<T>(&self, store: &Store<T>) -> u64 {
+    pub(crate) fn total<T>(&self, store: &Store<T>) -> u64 {
         store.get_fuel().unwrap_or(0).saturating_add(self.reserve)
     }
 
     /// Gives the store `min(total, slice)` fuel and keeps the rest back.
-    fn grant<T>(&mut self, store: &mut Store<T>, total: u64, slice: u64) -> Result<()> {
+    pub(crate) fn grant<T>(&mut self, store: &mut Store<T>, total: u64, slice: u64) -> Result<()> {
         let granted = total.min(slice);
         self.reserve = total.saturating_sub(granted);
         store.set_fuel(granted).map_err(|_| Error::FuelDisabled)
     }
 
     /// Gives all the fuel back to the store, at the end of the call.
-    fn finish<T>(self, store: &mut Store<T>) {
+    pub(crate) fn finish<T>(self, store: &mut Store<T>) {
         let total = self.total(store);
         // Cannot fail: the store meters fuel, or `start` had failed.
         let _ = store.set_fuel(total);
@@ -213,36 +214,6 @@ impl Meter {
 }
 
 impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
-    /// Starts the resumable call. An engine that compiles lazily charges
-    /// the callee's translation before the call starts, and wasmi reports a
-    /// slice too small for that as a plain error: retry with doubled slices
-    /// until the translation fits or the budget is exhausted.
-    fn begin<T>(
-        &self,
-        store: &mut Store<T>,
-        meter: &mut Meter,
-        params: P,
-        slice: u64,
-    ) -> core::result::Result<TypedResumableCall<R>, wasmi::Error> {
-        let mut slice = slice;
-        loop {
-            let state = self.as_wasmi().call_resumable(&mut *store, params.clone());
-            match &state {
-                Err(error) if matches!(error.kind(), ErrorKind::ResumableOutOfFuel(_)) => {
-                    let total = meter.total(store);
-                    if slice >= total {
-                        return state;
-                    }
-                    slice = slice.saturating_mul(2);
-                    if meter.grant(store, total, slice).is_err() {
-                        return state;
-                    }
-                }
-                _ => return state,
-            }
-        }
-    }
-
     /// Calls the function in `guest` like [`call`](Self::call), but stops it
     /// at `deadline`.
     ///
@@ -281,44 +252,25 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
                 name: Box::from(self.name()),
             });
         }
-        let store = guest.store_for_call();
-        let mut meter = Meter::start(store, deadline.slice)?;
-        if let Some(stop) = deadline.check() {
-            meter.finish(store);
-            return Err(stop.into_error(self.name()));
-        }
-        let mut state = self.begin(store, &mut meter, params, deadline.slice);
+        let mut run = SlicedCall::new(
+            guest.store_for_call(),
+            deadline.slice,
+            Fuel::Required,
+            Mode::Sync,
+        )?;
+        SlicedCall::<T>::check(deadline, self.name())?;
+        let mut state = run.begin(self, params);
         loop {
-            let call = match state {
-                Ok(TypedResumableCall::Finished(results)) => {
-                    meter.finish(store);
-                    return Ok(results);
-                }
-                Err(source) => {
-                    meter.finish(store);
-                    return Err(Error::from_call(self.name(), source));
-                }
-                Ok(TypedResumableCall::HostTrap(call)) => {
-                    meter.finish(store);
+            let call = match run.step(self.name(), state)? {
+                Step::Finished(results) => return Ok(results),
+                Step::OutOfFuel(call) => call,
+                // Not returned in a synchronous call.
+                Step::AsyncHost(call, _) => {
                     return Err(Error::from_call(self.name(), host_error(call.host_error())));
                 }
-                Ok(TypedResumableCall::OutOfFuel(call)) => call,
             };
-            let total = meter.total(store);
-            if let Some(stop) = deadline.check() {
-                meter.finish(store);
-                return Err(stop.into_error(self.name()));
-            }
-            let required = call.required_fuel();
-            if required > total {
-                meter.finish(store);
-                return Err(Error::from_call(
-                    self.name(),
-                    wasmi::Error::from(TrapCode::OutOfFuel),
-                ));
-            }
-            meter.grant(store, total, deadline.slice.max(required))?;
-            state = call.resume(&mut *store);
+            run.refuel(self.name(), &call, deadline)?;
+            state = call.resume(run.store());
         }
     }
 }
@@ -327,7 +279,7 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
 /// wasmi only lends: linmem's own errors keep their variant and fields where
 /// they can be copied; anything else keeps its text.
 #[cold]
-fn host_error(error: &wasmi::Error) -> wasmi::Error {
+pub(crate) fn host_error(error: &wasmi::Error) -> wasmi::Error {
     if let Some(error) = error.downcast_ref::<Error>() {
         return wasmi::Error::host(copy_error(error));
     }
@@ -387,6 +339,11 @@ fn copy_error(error: &Error) -> Error {
             expected,
         },
         Error::ForeignHandle { name } => Error::ForeignHandle { name: name.clone() },
+        Error::AsyncHostFuncInSyncCall { func, module, name } => Error::AsyncHostFuncInSyncCall {
+            func: func.clone(),
+            module: module.clone(),
+            name: name.clone(),
+        },
         Error::FuelDisabled => Error::FuelDisabled,
         other => Error::custom(HostErrorText(other.to_string())),
     }

@@ -3,3 +3,4 @@
 
 pub(crate) mod deadline;
 pub(crate) mod limits;
+pub(crate) mod slices;

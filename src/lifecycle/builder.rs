@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
+use crate::host::func_async::AsyncCalls;
 use crate::hostile::limits::{Limits, StoreLimiter};
 use crate::lifecycle::guest::{Guest, GuestState, export_error, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
@@ -44,6 +45,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory_export: Box::from("memory"),
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            async_calls: AsyncCalls::default(),
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);

@@ -1,6 +1,7 @@
 //! A running guest: one instance, its store and its linear memory.
 
 use crate::error::{Error, Result};
+use crate::host::func_async::AsyncCalls;
 use crate::hostile::limits::StoreLimiter;
 use crate::lifecycle::builder::instantiation_error;
 use crate::lifecycle::func::GuestFunc;
@@ -25,6 +26,8 @@ pub struct GuestState<T> {
     pub(crate) guest: GuestId,
     /// Enforces the guest's [`Limits`] and remembers its denials.
     pub(crate) limiter: StoreLimiter,
+    /// Async calls: whether one runs, and the async host call it awaits.
+    pub(crate) async_calls: AsyncCalls<T>,
 }
 
 impl<T> GuestState<T> {

@@ -2,6 +2,7 @@
 //! calling their exports.
 
 pub(crate) mod builder;
+pub(crate) mod call_async;
 pub(crate) mod func;
 pub(crate) mod guest;
 pub(crate) mod instance;
