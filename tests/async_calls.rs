@@ -548,3 +548,24 @@ fn call_futures_are_send_when_the_host_data_is() {
     let deadline = Deadline::none();
     assert_send(&guest.call_async_until::<i32, i32>("fetch", 4, &deadline));
 }
+
+#[test]
+fn a_re_exported_async_import_called_directly_fails_cleanly() -> linmem::Result<()> {
+    let module = Module::new(
+        r#"(module (import "env" "wait" (func $wait (result i32)))
+            (memory (export "memory") 1) (export "wait" (func $wait)))"#,
+    )?;
+    let mut guest = module
+        .guest()
+        .host_func_async("env", "wait", |_cx, (): ()| Box::pin(async { Ok(1i32) }))?
+        .instantiate()?;
+    let (result, polls) = block_on(guest.call_async::<(), i32>("wait", ())).unwrap();
+    assert_eq!(polls, 1);
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("wait"), "{err}");
+    assert!(matches!(
+        guest.call::<(), i32>("wait", ()),
+        Err(Error::AsyncHostFuncInSyncCall { .. })
+    ));
+    Ok(())
+}

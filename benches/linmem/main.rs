@@ -6,6 +6,7 @@
 //! or right after the timed closure, so `cargo test --benches` (criterion's
 //! test mode: each benchmark once, untimed) checks every answer.
 
+mod async_calls;
 mod bulk;
 mod common;
 mod element_access;
@@ -20,6 +21,6 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches
+        guest_loops::benches, startup::benches, async_calls::benches
 }
 criterion_main!(benches);

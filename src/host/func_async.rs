@@ -72,16 +72,18 @@ where
 
 /// The marker error an async host function's stub returns during an async
 /// call, so that wasmi's resumable call stops and the call runs the
-/// parked future. A synchronous call only meets it when it is nested
-/// inside an async call (a host function calling back into the guest).
+/// parked future. A call only meets it as an error where wasmi cannot
+/// suspend: a synchronous call nested inside an async call (a host function
+/// calling back into the guest), or the async import re-exported and
+/// called directly.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Suspend;
 
 impl core::fmt::Display for Suspend {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(
-            "an async host function was called from a synchronous call nested in an async call; \
-             only the outermost async call can suspend",
+            "an async host function was called where the call cannot suspend (from a \
+             synchronous call nested in an async call, or as the called export itself)",
         )
     }
 }
