@@ -29,12 +29,18 @@ fn guest(module: &Module, id: u32) -> linmem::Result<Guest<Id>> {
                 tokio::time::sleep(Duration::from_millis(u64::from(id % 40))).await;
                 let answer = format!("{}#{id}", String::from_utf8_lossy(&request).to_uppercase());
                 let written = answer.len().min(16);
-                cx.view_mut(|mut view| view.write_bytes(ptr.into(), &answer.as_bytes()[..written]))?;
+                cx.view_mut(|mut view| {
+                    view.write_bytes(ptr.into(), &answer.as_bytes()[..written])
+                })?;
                 Ok(u32::try_from(written).unwrap_or(0))
             })
         })?
         // A sync host function next to it (unused by this example's calls).
-        .func("env", "fetch_sync", |_cx: HostContext<'_, Id>, _ptr: u32, len: u32| Ok(len))?
+        .func(
+            "env",
+            "fetch_sync",
+            |_cx: HostContext<'_, Id>, _ptr: u32, len: u32| Ok(len),
+        )?
         .instantiate()
 }
 
@@ -53,7 +59,7 @@ async fn main() -> linmem::Result<()> {
         local.spawn_local(async move {
             let outcome = async {
                 // A loop of its own length, in fuel slices.
-                let n = 10_000 + i64::from(id % 7) * 40_000;
+                let n = 1_000 + i64::from(id % 7) * 4_000;
                 let sum = guest.call_async::<i64, i64>("sum", n).await?;
                 // The async host function, called by the guest.
                 let len = guest.call_async::<i32, i32>("fetch", 4).await?;
@@ -71,7 +77,9 @@ async fn main() -> linmem::Result<()> {
         while let Some((id, at, outcome)) = finished.recv().await {
             let (sum, answer) = outcome?;
             count += 1;
-            println!("#{count:>3}: guest {id:>3} finished at {at:>9.3?}: sum {sum}, answer {answer:?}");
+            println!(
+                "#{count:>3}: guest {id:>3} finished at {at:>9.3?}: sum {sum}, answer {answer:?}"
+            );
         }
         linmem::Result::Ok(count)
     };

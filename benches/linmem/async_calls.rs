@@ -31,6 +31,16 @@ mod executor;
 
 const GUEST_WAT: &str = include_str!("../../fixtures/async_guest.wat");
 
+/// Full sizes in an optimized build; small ones in `cargo test --benches`
+/// (a debug build that runs each benchmark once, to check the answers).
+const FULL: bool = !cfg!(debug_assertions);
+/// The long loop's length.
+const LOOP: i64 = if FULL { 3_000_000 } else { 30_000 };
+/// Guests in the many-guests group.
+const GUESTS: usize = if FULL { 1_000 } else { 20 };
+/// Each one's loop: about 3 default slices.
+const GUEST_LOOP: i64 = if FULL { 50_000 } else { 5_000 };
+
 /// 1 + 2 + ... + n, wrapping like the guest.
 fn sum_to(n: i64) -> i64 {
     (1..=n).fold(0i64, i64::wrapping_add)
@@ -86,7 +96,7 @@ pub fn benches(c: &mut Criterion) {
 
     // A long loop: plain call against call_async at the default slice.
     {
-        let n = 3_000_000i64;
+        let n = LOOP;
         let want = sum_to(n);
         let mut group = c.benchmark_group("async/loop");
         group.sample_size(10);
@@ -198,14 +208,11 @@ pub fn benches(c: &mut Criterion) {
             })
         });
         group.finish();
-        fairness(&mut guests, &sums, n, want);
+        if FULL {
+            fairness(&mut guests, &sums, n, want);
+        }
     }
 }
-
-/// Guests in the many-guests group.
-const GUESTS: usize = 1_000;
-/// Each one's loop: about 3 default slices.
-const GUEST_LOOP: i64 = 50_000;
 
 /// Runs the guests once concurrently and once sequentially, and prints the
 /// spread of their completion times (time from the start until each guest's
