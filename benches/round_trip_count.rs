@@ -49,7 +49,7 @@ fn run(module: &Module, variant: &str, n: u32) -> u64 {
         }
         "cached" => {
             let mut guest = module.instantiate().unwrap();
-            let load = guest.func::<i32, i32>("load_u8").unwrap();
+            let load = guest.export_func::<i32, i32>("load_u8").unwrap();
             for i in 0..n {
                 let (byte, addr) = case(i);
                 guest.view_mut().write(u64::from(addr), byte).unwrap();

@@ -31,7 +31,7 @@ fn main() -> linmem::Result<()> {
     println!("3. host writes memory[1] = 25");
 
     // 4. The guest loads address 1 and returns it.
-    let read_one = guest.func::<(), i32>("readWasmMemoryAndReturnIndexOne")?;
+    let read_one = guest.export_func::<(), i32>("readWasmMemoryAndReturnIndexOne")?;
     let returned = read_one.call(&mut guest, ())?;
     println!("4. guest readWasmMemoryAndReturnIndexOne() returned {returned}");
 

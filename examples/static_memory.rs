@@ -31,16 +31,19 @@ fn main() -> linmem::Result<()> {
     );
 
     let module = Module::new(GUEST)?;
-    let mut builder = module.guest_with(Vec::<String>::new()).func(
-        "env",
-        "report",
-        |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
-            let (view, reports) = cx.view_and_data_mut()?;
-            reports.push(view.str(ptr.into(), len.into())?.to_owned());
-            Ok(())
-        },
-    )?;
-    let memory = builder.host_memory_static("env", "memory", buffer, 1, Some(4))?;
+    let mut builder = module
+        .guest_with(Vec::<String>::new())
+        .host_func(
+            "env",
+            "report",
+            |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
+                let (view, reports) = cx.view_and_data_mut()?;
+                reports.push(view.str(ptr.into(), len.into())?.to_owned());
+                Ok(())
+            },
+        )?
+        .host_memory_static("env", "memory", buffer, 1, Some(4))?;
+    let memory = builder.import_memory("env", "memory")?;
     builder.view_mut_of(memory)?.write(0, 0xFEED_u32)?; // written before the guest exists
     let mut guest = builder.instantiate()?;
 

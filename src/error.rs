@@ -73,6 +73,19 @@ pub enum Error {
         kind: &'static str,
     },
 
+    /// The host asked for an import it did not define, e.g.
+    /// [`GuestBuilder::import_memory`](crate::GuestBuilder::import_memory)
+    /// for a name no host memory was given.
+    #[error("the host defined no {expected} as `{module}`.`{name}`")]
+    UndefinedImport {
+        /// The import's module name, e.g. `env`.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+        /// The kind of item that was asked for, e.g. `memory`.
+        expected: &'static str,
+    },
+
     /// Instantiation failed for a reason other than a missing import or a
     /// trap, e.g. an import of the wrong type or a data segment out of bounds.
     #[error("instantiation failed")]
@@ -192,6 +205,102 @@ pub enum Error {
         /// The memory's size in bytes at the time of the access.
         size: u64,
     },
+
+    /// The memory chosen with
+    /// [`GuestBuilder::default_memory`](crate::GuestBuilder::default_memory)
+    /// is not a memory the module exports.
+    #[error("the guest exports no memory named `{name}`{}", memory_hint(name, *found, memories))]
+    MissingMemory {
+        /// The export name that was asked for.
+        name: Box<str>,
+        /// The kind of the export of that name if there is one, e.g. `function`.
+        found: Option<&'static str>,
+        /// The names of the memories the module exports, sorted.
+        memories: Box<[Box<str>]>,
+    },
+
+    /// Text given to [`Value::parse`](crate::Value::parse) is not a value
+    /// of the type asked for.
+    #[error("cannot read `{text}` as {ty}: expected {expected}")]
+    ParseValue {
+        /// The text.
+        text: Box<str>,
+        /// The type asked for.
+        ty: crate::ValueType,
+        /// What the text may be.
+        expected: &'static str,
+    },
+
+    /// A dynamic call's arguments do not match the function's parameters.
+    #[error(
+        "`{func}` has type {expected} but was called with {}",
+        crate::dynamic::types::TypeList(given)
+    )]
+    ArgumentMismatch {
+        /// The function's export name.
+        func: Box<str>,
+        /// The function's type.
+        expected: crate::FuncType,
+        /// The types of the arguments given.
+        given: Box<[crate::ValueType]>,
+    },
+
+    /// A host function defined with
+    /// [`GuestBuilder::host_func_dynamic`](crate::GuestBuilder::host_func_dynamic)
+    /// left results of other types than its own.
+    #[error(
+        "the host function `{func}` of type {expected} returned {}",
+        crate::dynamic::types::TypeList(given)
+    )]
+    HostResultMismatch {
+        /// The host function's import name.
+        func: Box<str>,
+        /// The host function's type.
+        expected: crate::FuncType,
+        /// The types of the results it left.
+        given: Box<[crate::ValueType]>,
+    },
+
+    /// A dynamic call was given a results slice of the wrong length.
+    #[error("`{func}` returns {expected} values but {given} result slots were given")]
+    ResultSlots {
+        /// The function's export name.
+        func: Box<str>,
+        /// How many results the function returns.
+        expected: usize,
+        /// The length of the results slice.
+        given: usize,
+    },
+
+    /// A global was set to a value of another type, or an immutable one was set.
+    #[error("cannot set the global `{name}` ({ty}) to {value}")]
+    GlobalSet {
+        /// The global's export name.
+        name: Box<str>,
+        /// The global's type.
+        ty: crate::GlobalType,
+        /// The value given, in wasm text.
+        value: Box<str>,
+    },
+
+    /// A table element index past the table's size.
+    #[error("index {index} out of range for the table `{name}` of {size} elements")]
+    TableOutOfRange {
+        /// The table's export name.
+        name: Box<str>,
+        /// The index asked for.
+        index: u64,
+        /// The table's size.
+        size: u64,
+    },
+
+    /// A view of a guest that has no memory was accessed: its module
+    /// neither exports a memory nor imports one from the host (see
+    /// [`LinearMemoryView::has_memory`](crate::LinearMemoryView::has_memory)).
+    #[error(
+        "the guest has no memory the host can see: its module exports none and imports none from the host"
+    )]
+    NoMemory,
 
     /// A range of linear memory read as text is not valid UTF-8.
     #[error(
@@ -423,6 +532,49 @@ pub enum Error {
         /// The export that was called.
         func: Box<str>,
     },
+
+    /// linmem refused a module that wasmi would accept but could not run
+    /// safely (a known wasmi 2.0 bug; see SECURITY.md), e.g. a memory64
+    /// maximum above 2^48 - 1 pages.
+    #[error("module refused: {reason}")]
+    Refused {
+        /// What in the module was refused, and why.
+        reason: Box<str>,
+    },
+
+    /// wasmi's translator panicked while compiling the module (a wasmi bug;
+    /// see SECURITY.md). linmem caught the panic at compile time, where it
+    /// can be caught; the engine stays usable for other modules.
+    #[error("the wasmi translator panicked compiling the module: {message}")]
+    TranslatorPanic {
+        /// The panic's message.
+        message: String,
+    },
+
+    /// A host function panicked. linmem caught the panic before it reached
+    /// wasmi (which cannot unwind) and failed the guest's call with this
+    /// error, inside [`Error::HostFunc`]. Needs `std`: without it a panic
+    /// cannot be caught and aborts.
+    #[error("host function `{func}` panicked: {message}")]
+    HostPanic {
+        /// The host function, as `module.name`.
+        func: Box<str>,
+        /// The panic's message (empty if the payload was not text).
+        message: String,
+    },
+
+    /// A host function was called while [`depth`](Error::ReentryLimit::depth)
+    /// host calls of the same guest were already running (a host function
+    /// calling the guest, which calls a host function again, ...): linmem
+    /// refused it before it ran, so that re-entry cannot overflow the host
+    /// stack.
+    #[error("host function `{func}` refused: {depth} nested host calls already run")]
+    ReentryLimit {
+        /// The host function, as `module.name`.
+        func: Box<str>,
+        /// The nesting depth reached (the limit).
+        depth: u32,
+    },
 }
 
 impl Error {
@@ -500,6 +652,31 @@ impl Error {
     pub(crate) fn out_of_bounds(addr: u64, len: u64, size: u64) -> Self {
         Self::OutOfBounds { addr, len, size }
     }
+}
+
+/// The end of [`Error::MissingMemory`]'s message: what the name is, and
+/// which memories there are to choose from.
+fn memory_hint(name: &str, found: Option<&str>, memories: &[Box<str>]) -> String {
+    use core::fmt::Write;
+    let mut hint = String::new();
+    if let Some(kind) = found {
+        let _ = write!(hint, " (`{name}` is a {kind})");
+    }
+    match memories {
+        [] => hint.push_str("; it exports no memory at all, so leave the default memory unset and the guest runs without one"),
+        [only] => {
+            let _ = write!(hint, "; its one exported memory is `{only}`: choose it with `GuestBuilder::default_memory(\"{only}\")`");
+        }
+        [first, ..] => {
+            hint.push_str("; its exported memories are ");
+            for (i, memory) in memories.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                let _ = write!(hint, "{sep}`{memory}`");
+            }
+            let _ = write!(hint, ": choose one with `GuestBuilder::default_memory`, e.g. `default_memory(\"{first}\")`");
+        }
+    }
+    hint
 }
 
 /// Lets a host function's error travel through wasmi back to the caller.

@@ -1,4 +1,4 @@
-//! Run WebAssembly guests on the [wasmi] interpreter and exchange data with
+//! Run WebAssembly guests on the [wasmi](https://docs.rs/wasmi/2) interpreter and exchange data with
 //! them through a safe, borrow-checked view of their linear memory.
 //!
 //! linmem is for hosts that may not run a JIT (iOS and other W^X platforms,
@@ -76,6 +76,7 @@
 
 extern crate alloc;
 
+mod dynamic;
 mod error;
 mod host;
 mod hostile;
@@ -84,6 +85,14 @@ mod lifecycle;
 mod memory;
 
 pub use self::{
+    dynamic::{
+        func::DynamicFunc,
+        global::GuestGlobal,
+        module::{ExportType, ImportType},
+        table::GuestTable,
+        types::{ExternType, FuncType, GlobalType, IndexType, MemoryType, TableType, ValueType},
+        value::{ExternRef, FuncRef, Value},
+    },
     error::{AllocationFault, Error, Result},
     host::{
         allocator::{Allocator, AllocatorKind},
@@ -94,6 +103,7 @@ pub use self::{
         signature::{HostParams, HostResults, HostValue},
     },
     hostile::{
+        compile::contained_config,
         deadline::{CancelFlag, Deadline},
         limits::{Denial, Limit, Limits, metered_engine},
     },

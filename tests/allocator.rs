@@ -309,7 +309,7 @@ fn detection_order_missing_and_mismatched_exports() {
     ] {
         assert_eq!(Allocator::new(&liar, kind).unwrap().kind(), kind);
         assert!(
-            liar.func::<(), ()>(kind.alloc_export()).is_err(),
+            liar.export_func::<(), ()>(kind.alloc_export()).is_err(),
             "the name is an export with another type"
         );
     }
@@ -515,7 +515,7 @@ fn an_allocator_in_another_memory_checks_and_writes_that_memory() {
             (func (export "heap_byte") (param i32) (result i32) (i32.load8_u $heap (local.get 0))))"#,
     )
     .unwrap();
-    let heap = guest.memory_export("heap").unwrap();
+    let heap = guest.export_memory("heap").unwrap();
     // With the default memory (one page), 70 000 is out of bounds.
     let wrong = Allocator::detect(&guest).unwrap();
     assert_bad_allocation(
@@ -546,10 +546,12 @@ fn an_allocator_in_a_second_instance() {
     let plain = linmem::Module::with_engine(main.engine(), PLAIN).unwrap();
     let mut guest = main.instantiate().unwrap();
     let second = guest.add_instance(&plain).unwrap();
-    let memory = guest.memory_export_in(second, "memory").unwrap();
+    let memory = guest.export_memory_in(second, "memory").unwrap();
     let allocator = Allocator::new_in(&guest, second, memory, AllocatorKind::AllocDealloc).unwrap();
     let slice = allocator.alloc_str(&mut guest, "second").unwrap();
-    let sum = guest.func_in::<(i32, i32), i32>(second, "sum").unwrap();
+    let sum = guest
+        .export_func_in::<(i32, i32), i32>(second, "sum")
+        .unwrap();
     let (ptr, len) = slice.to_i32_pair().unwrap();
     assert_eq!(
         sum.call(&mut guest, (ptr, len)).unwrap(),
@@ -628,14 +630,18 @@ fn a_memory_of_another_guest_is_a_foreign_handle_not_a_panic() {
     let guest = Guest::new(PLAIN).unwrap();
     let other = Guest::new(PLAIN).unwrap();
     assert!(matches!(
-        Allocator::detect_in(&guest, guest.main_instance(), other.default_memory()),
+        Allocator::detect_in(
+            &guest,
+            guest.main_instance(),
+            other.default_memory().unwrap()
+        ),
         Err(Error::ForeignHandle { .. })
     ));
     assert!(matches!(
         Allocator::new_in(
             &guest,
             other.main_instance(),
-            guest.default_memory(),
+            guest.default_memory().unwrap(),
             AllocatorKind::AllocDealloc
         ),
         Err(Error::ForeignHandle { .. })

@@ -68,7 +68,7 @@ fn builder(module: &Module, turns: u32) -> GuestBuilder<'_, Counts> {
         .guest_with(Counts::default())
         .host_func_async("env", "fetch", fetch(turns))
         .unwrap()
-        .func("env", "fetch_sync", fetch_sync)
+        .host_func("env", "fetch_sync", fetch_sync)
         .unwrap()
 }
 
@@ -92,7 +92,7 @@ fn call_async_returns_what_call_returns_and_yields_between_slices() -> linmem::R
     let n = 300_000;
     let plain: i64 = guest.call("sum", n)?;
     assert_eq!(plain, sum_to(n));
-    let sum = guest.func::<i64, i64>("sum")?;
+    let sum = guest.export_func::<i64, i64>("sum")?;
     let (result, polls) = block_on(sum.call_async(&mut guest, n)).unwrap();
     assert_eq!(result?, plain);
     // Each iteration costs a few fuel units: many 100 000-unit slices.
@@ -174,38 +174,66 @@ fn async_host_function_reads_awaits_and_writes_back() -> linmem::Result<()> {
     Ok(())
 }
 
+/// A one-value channel whose receiver is a future: the sender's `send`
+/// wakes it.
+#[derive(Default)]
+struct Slot {
+    value: Option<u32>,
+    waker: Option<Waker>,
+}
+
+struct Receive(std::sync::Arc<std::sync::Mutex<Slot>>);
+
+impl Future for Receive {
+    type Output = u32;
+
+    fn poll(self: core::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        let mut slot = self.0.lock().unwrap();
+        match slot.value.take() {
+            Some(value) => Poll::Ready(value),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn send(slot: &std::sync::Mutex<Slot>, value: u32) {
+    let mut slot = slot.lock().unwrap();
+    slot.value = Some(value);
+    if let Some(waker) = slot.waker.take() {
+        waker.wake();
+    }
+}
+
 #[test]
 fn an_async_host_function_lets_other_guests_run_while_it_waits() -> linmem::Result<()> {
     // Guest A's host function waits for a message that guest B's host
     // function sends: they only finish if A is suspended while B runs.
-    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
-    let rx = std::sync::Mutex::new(Some(rx));
+    let channel = std::sync::Arc::new(std::sync::Mutex::new(Slot::default()));
     let module = metered();
+    let receiver = std::sync::Arc::clone(&channel);
     let mut waiter = module
         .guest_with(Counts::default())
         .host_func_async("env", "fetch", move |_cx, (_ptr, _len): (u32, u32)| {
-            let rx = rx.lock().unwrap().take();
-            Box::pin(async move {
-                let rx = rx.ok_or_else(|| Error::custom(std::fmt::Error))?;
-                rx.await.map_err(Error::custom)
-            })
+            let receive = Receive(std::sync::Arc::clone(&receiver));
+            Box::pin(async move { Ok(receive.await) })
         })?
-        .func("env", "fetch_sync", fetch_sync)?
+        .host_func("env", "fetch_sync", fetch_sync)?
         .instantiate()?;
-    let tx = std::sync::Mutex::new(Some(tx));
+    let sender = std::sync::Arc::clone(&channel);
     let mut sender = module
         .guest_with(Counts::default())
         .host_func_async("env", "fetch", move |_cx, (_ptr, len): (u32, u32)| {
-            let tx = tx.lock().unwrap().take();
+            let sender = std::sync::Arc::clone(&sender);
             Box::pin(async move {
                 Turns(5).await;
-                if let Some(tx) = tx {
-                    tx.send(7).map_err(|_| Error::custom(std::fmt::Error))?;
-                }
+                send(&sender, 7);
                 Ok(len)
             })
         })?
-        .func("env", "fetch_sync", fetch_sync)?
+        .host_func("env", "fetch_sync", fetch_sync)?
         .instantiate()?;
     let tasks: Vec<Task<'_, linmem::Result<i32>>> = vec![
         Box::pin(waiter.call_async::<i32, i32>("fetch", 4)),
@@ -236,8 +264,8 @@ fn an_async_call_into_a_guest_with_only_sync_host_functions() -> linmem::Result<
     let module = metered();
     let mut guest = module
         .guest_with(Counts::default())
-        .func("env", "fetch", fetch_sync)?
-        .func("env", "fetch_sync", fetch_sync)?
+        .host_func("env", "fetch", fetch_sync)?
+        .host_func("env", "fetch_sync", fetch_sync)?
         .instantiate()?;
     let (result, _) = block_on(guest.call_async::<i32, i32>("fetch_n", 3)).unwrap();
     assert_eq!(result?, 12);
@@ -317,7 +345,7 @@ fn an_async_host_functions_error_fails_the_call_intact() -> linmem::Result<()> {
                 Err::<u32, _>(Error::custom(Refused(len)))
             })
         })?
-        .func(
+        .host_func(
             "env",
             "fetch_sync",
             |_cx: HostContext<'_, ()>, _: u32, len: u32| Ok(len),
@@ -336,7 +364,7 @@ fn an_async_host_functions_error_fails_the_call_intact() -> linmem::Result<()> {
         .host_func_async("env", "fetch", |_cx, (_ptr, len): (u32, u32)| {
             Box::pin(async move { Ok(len) })
         })?
-        .func(
+        .host_func(
             "env",
             "fetch_sync",
             |_cx: HostContext<'_, ()>, _: u32, len: u32| Err::<u32, _>(Error::custom(Refused(len))),
@@ -493,7 +521,7 @@ fn a_call_dropped_inside_an_async_host_function_leaves_the_guest_usable() -> lin
                 Ok(0)
             })
         })?
-        .func("env", "fetch_sync", fetch_sync)?
+        .host_func("env", "fetch_sync", fetch_sync)?
         .instantiate()?;
     {
         let mut call = pin!(guest.call_async::<i32, i32>("fetch", 4));
@@ -521,7 +549,7 @@ fn a_handle_from_another_guest_is_refused() -> linmem::Result<()> {
     let module = metered();
     let mut first = guest(&module, 0);
     let mut second = guest(&module, 0);
-    let sum = first.func::<i64, i64>("sum")?;
+    let sum = first.export_func::<i64, i64>("sum")?;
     let (result, _) = block_on(sum.call_async(&mut second, 3)).unwrap();
     assert!(matches!(result, Err(Error::ForeignHandle { .. })));
     let (result, _) = block_on(sum.call_async(&mut first, 3)).unwrap();
@@ -542,7 +570,7 @@ fn call_futures_are_send_when_the_host_data_is() {
     fn assert_send<F: Future + Send>(_: &F) {}
     let module = metered();
     let mut guest = guest(&module, 0);
-    let sum = guest.func::<i64, i64>("sum").unwrap();
+    let sum = guest.export_func::<i64, i64>("sum").unwrap();
     assert_send(&sum.call_async(&mut guest, 1));
     assert_send(&guest.call_async::<i32, i32>("fetch", 4));
     let deadline = Deadline::none();

@@ -27,7 +27,7 @@ fn guest() -> Guest {
             })
         })
         .unwrap()
-        .func(
+        .host_func(
             "env",
             "fetch_sync",
             |_cx: linmem::HostContext<'_, ()>, _: u32, len: u32| Ok(len),

@@ -16,7 +16,7 @@ fn reference_scenario_from_the_embedded_binary() {
     assert_eq!(guest.view().read::<u8>(0).unwrap(), 24);
     guest.view_mut().write(1, 25u8).unwrap();
     let read_one = guest
-        .func::<(), i32>("readWasmMemoryAndReturnIndexOne")
+        .export_func::<(), i32>("readWasmMemoryAndReturnIndexOne")
         .unwrap();
     assert_eq!(read_one.call(&mut guest, ()).unwrap(), 25);
     assert!(matches!(
@@ -48,9 +48,9 @@ fn host_functions_and_a_static_memory_work_without_std_features() {
     ))
     .unwrap();
     let buffer: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536].into_boxed_slice());
-    let mut builder = module
+    let builder = module
         .guest_with(0u32)
-        .func(
+        .host_func(
             "env",
             "sum",
             |mut cx: HostContext<'_, u32>, ptr: u32, len: u32| {
@@ -61,9 +61,10 @@ fn host_functions_and_a_static_memory_work_without_std_features() {
             },
         )
         .unwrap();
-    let memory = builder
+    let mut builder = builder
         .host_memory_static("env", "memory", buffer, 1, Some(2))
         .unwrap();
+    let memory = builder.import_memory("env", "memory").unwrap();
     builder
         .view_mut_of(memory)
         .unwrap()

@@ -200,7 +200,7 @@ fn deadline_call_uses_the_fuel_of_a_plain_call() -> linmem::Result<()> {
         .call::<i32, i64>("sum", 1)?;
     let mut plain = module.guest().fuel(10_000_000).instantiate()?;
     let mut sliced = module.guest().fuel(10_000_000).instantiate()?;
-    let func = sliced.func::<i32, i64>("sum")?;
+    let func = sliced.export_func::<i32, i64>("sum")?;
     assert_eq!(plain.call::<i32, i64>("sum", 100_000)?, 5_000_050_000);
     let deadline = Deadline::after(Duration::from_secs(3600)).fuel_slice(1_000);
     assert_eq!(deadline.slice(), 1_000);
@@ -255,7 +255,7 @@ fn traps_and_wrong_handles_inside_deadline_calls() -> linmem::Result<()> {
         .unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::UnreachableCodeReached));
     assert_eq!(guest.view().read::<i32>(4)?, 9);
-    let boom = guest.func::<(), ()>("boom")?;
+    let boom = guest.export_func::<(), ()>("boom")?;
     assert!(matches!(
         boom.call_until(&mut other, (), &deadline),
         Err(Error::ForeignHandle { .. })
@@ -338,7 +338,7 @@ fn host_function_errors_inside_deadline_calls_keep_their_fields() -> linmem::Res
     )?;
     let mut guest = module
         .guest()
-        .func(
+        .host_func(
             "env",
             "host",
             |cx: linmem::HostContext<'_, ()>, arg: i32| match arg {
@@ -391,7 +391,7 @@ fn a_host_function_can_cancel_its_own_call() -> linmem::Result<()> {
     let remote = flag.clone();
     let mut guest = module
         .guest_with(0u32)
-        .func(
+        .host_func(
             "env",
             "tick",
             move |mut cx: linmem::HostContext<'_, u32>| {

@@ -89,7 +89,7 @@ fn traps_expose_their_kind_and_the_guest_stays_usable() {
         "the write before the trap stays"
     );
 
-    let load = guest.func::<i32, i32>("load").unwrap();
+    let load = guest.export_func::<i32, i32>("load").unwrap();
     let err = load.call(&mut guest, 65_534).unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::MemoryOutOfBounds));
     let err = load.call(&mut guest, -1).unwrap_err();
@@ -125,7 +125,7 @@ fn traps_expose_their_kind_and_the_guest_stays_usable() {
 fn export_lookup_errors_name_the_problem() {
     let mut guest = Guest::new(TRAPS).unwrap();
     assert!(matches!(
-        guest.func::<(), ()>("nope"),
+        guest.export_func::<(), ()>("nope"),
         Err(Error::MissingExport { name, expected: "function" }) if &*name == "nope"
     ));
     assert!(matches!(
@@ -137,13 +137,13 @@ fn export_lookup_errors_name_the_problem() {
         })
     ));
     assert!(matches!(
-        guest.func::<(), ()>("g"),
+        guest.export_func::<(), ()>("g"),
         Err(Error::WrongExportKind {
             found: "global",
             ..
         })
     ));
-    let err = guest.func::<i64, i32>("load").unwrap_err();
+    let err = guest.export_func::<i64, i32>("load").unwrap_err();
     assert!(matches!(&err, Error::SignatureMismatch { name, .. } if &**name == "load"));
     assert!(err.to_string().contains("`load`"));
 }
@@ -154,7 +154,7 @@ fn a_handle_from_another_guest_is_refused() {
     let mut a = module.instantiate().unwrap();
     let mut b = module.instantiate().unwrap();
     let from_a = a
-        .func::<(), i32>("readWasmMemoryAndReturnIndexOne")
+        .export_func::<(), i32>("readWasmMemoryAndReturnIndexOne")
         .unwrap();
     assert!(matches!(
         from_a.call(&mut b, ()),
@@ -311,11 +311,15 @@ fn another_memory_export_name_can_be_chosen() {
              (func (export "load_b") (param i32) (result i32) (i32.load8_u 1 (local.get 0))))"#,
     )
     .unwrap();
-    let mut guest = module.guest().memory("b").instantiate().unwrap();
+    let mut guest = module.guest().default_memory("b").instantiate().unwrap();
     assert_eq!(guest.view().pages(), 2);
     guest.view_mut().write(70_000, 9u8).unwrap();
     assert_eq!(guest.call::<i32, i32>("load_b", 70_000).unwrap(), 9);
-    let err = module.guest().memory("c").instantiate().unwrap_err();
+    let err = module
+        .guest()
+        .default_memory("c")
+        .instantiate()
+        .unwrap_err();
     assert!(matches!(&err, Error::MissingExport { name, .. } if &**name == "c"));
 }
 
@@ -328,13 +332,16 @@ fn escape_hatches_reach_wasmi() {
         .unwrap();
     *guest.data_mut() += 1;
     assert_eq!(*guest.data(), 8);
-    assert_eq!(*guest.store().data().data(), 8);
-    let memory = guest.memory();
-    let instance = guest.instance();
-    memory.write(guest.store_mut(), 1, &[31]).unwrap();
+    assert_eq!(*guest.as_wasmi_store().data().data(), 8);
+    let memory = guest.as_wasmi_memory().expect("a memory");
+    let instance = guest.as_wasmi_instance();
+    memory.write(guest.as_wasmi_store_mut(), 1, &[31]).unwrap();
     let f = instance
-        .get_typed_func::<(), i32>(guest.store(), "readWasmMemoryAndReturnIndexOne")
+        .get_typed_func::<(), i32>(guest.as_wasmi_store(), "readWasmMemoryAndReturnIndexOne")
         .unwrap();
-    assert_eq!(f.call(guest.store_mut(), ()).unwrap(), 31);
-    assert!(linmem::Engine::same(guest.engine(), guest.store().engine()));
+    assert_eq!(f.call(guest.as_wasmi_store_mut(), ()).unwrap(), 31);
+    assert!(linmem::Engine::same(
+        guest.engine(),
+        guest.as_wasmi_store().engine()
+    ));
 }

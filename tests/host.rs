@@ -29,7 +29,7 @@ fn logger() -> Guest<Host> {
     Module::new(LOGGER)
         .unwrap()
         .guest_with(host)
-        .func(
+        .host_func(
             "env",
             "log",
             |mut cx: HostContext<'_, Host>, ptr: u32, len: u32| {
@@ -40,7 +40,7 @@ fn logger() -> Guest<Host> {
             },
         )
         .unwrap()
-        .func(
+        .host_func(
             "env",
             "fill_buffer",
             |mut cx: HostContext<'_, Host>, ptr: u32, cap: u32| {
@@ -152,7 +152,7 @@ fn a_host_error_reaches_the_caller_intact() {
     .unwrap();
     let mut guest = module
         .guest()
-        .func("host", "check", |_: HostContext<'_, ()>, used: u32| {
+        .host_func("host", "check", |_: HostContext<'_, ()>, used: u32| {
             if used > 10 {
                 return Err(Error::custom(Quota { used, limit: 10 }));
             }
@@ -187,7 +187,7 @@ fn host_functions_run_during_the_start_function() {
     .unwrap();
     let guest = module
         .guest_with(0u32)
-        .func("env", "seed", |mut cx: HostContext<'_, u32>| {
+        .host_func("env", "seed", |mut cx: HostContext<'_, u32>| {
             cx.view_mut()?.write(0, 0xC0FFEEu32)?;
             *cx.data_mut() += 1;
             Ok(())
@@ -207,7 +207,7 @@ fn a_failing_start_function_host_call_is_reported() {
     .unwrap();
     let err = module
         .guest()
-        .func(
+        .host_func(
             "env",
             "boom",
             |_: HostContext<'_, ()>| -> linmem::Result<()> {
@@ -229,10 +229,10 @@ fn defining_the_same_import_twice_is_an_error() {
     let module = Module::linear_memory().unwrap();
     let builder = module
         .guest()
-        .func("env", "f", |_: HostContext<'_, ()>| Ok(()))
+        .host_func("env", "f", |_: HostContext<'_, ()>| Ok(()))
         .unwrap();
     let err = builder
-        .func("env", "f", |_: HostContext<'_, ()>| Ok(()))
+        .host_func("env", "f", |_: HostContext<'_, ()>| Ok(()))
         .unwrap_err();
     assert!(matches!(err, Error::Instantiate { .. }), "{err:?}");
 }
@@ -245,7 +245,7 @@ fn a_host_function_of_the_wrong_type_is_an_instantiation_error() {
     .unwrap();
     let err = module
         .guest()
-        .func("env", "f", |_: HostContext<'_, ()>, _: i64| Ok(()))
+        .host_func("env", "f", |_: HostContext<'_, ()>, _: i64| Ok(()))
         .unwrap()
         .instantiate()
         .unwrap_err();
@@ -321,8 +321,11 @@ const IMPORTS_MEMORY: &str = r#"(module
 #[test]
 fn a_host_memory_is_writable_before_instantiation_and_shared_after() {
     let module = Module::new(IMPORTS_MEMORY).unwrap();
-    let mut builder = module.guest();
-    let memory = builder.host_memory("env", "memory", 2, Some(3)).unwrap();
+    let mut builder = module
+        .guest()
+        .host_memory("env", "memory", 2, Some(3))
+        .unwrap();
+    let memory = builder.import_memory("env", "memory").unwrap();
     assert_eq!(builder.view_of(memory).unwrap().pages(), 2);
     builder
         .view_mut_of(memory)
@@ -357,15 +360,16 @@ fn a_host_memory_is_writable_before_instantiation_and_shared_after() {
 #[test]
 fn a_host_memory_smaller_than_the_import_requires_is_an_instantiation_error() {
     let module = Module::new(IMPORTS_MEMORY).unwrap();
-    let mut builder = module.guest();
-    builder.host_memory("env", "memory", 0, Some(3)).unwrap();
+    let builder = module
+        .guest()
+        .host_memory("env", "memory", 0, Some(3))
+        .unwrap();
     assert!(matches!(
         builder.instantiate(),
         Err(Error::Instantiate { .. })
     ));
-    let mut builder = module.guest();
     assert!(matches!(
-        builder.host_memory("env", "memory", 4, Some(3)),
+        module.guest().host_memory("env", "memory", 4, Some(3)),
         Err(Error::Instantiate { .. })
     ));
 }
@@ -380,13 +384,19 @@ fn two_guests_share_one_host_memory_in_one_store() {
                (i32.add (i32.load (local.get 0)) (i32.load (local.get 1)))))"#,
     )
     .unwrap();
-    let mut builder = first.guest();
-    let shared = builder.host_memory("env", "memory", 1, Some(3)).unwrap();
-    let mut guest = builder.instantiate().unwrap();
+    let mut guest = first
+        .guest()
+        .host_memory("env", "memory", 1, Some(3))
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let shared = guest.import_memory("env", "memory").unwrap();
     let other = guest.add_instance(&second).unwrap();
     guest.call::<(i32, i32), ()>("store", (0, 40)).unwrap();
     guest.view_mut_of(shared).unwrap().write(4, 2i32).unwrap();
-    let sum = guest.func_in::<(i32, i32), i32>(other, "sum").unwrap();
+    let sum = guest
+        .export_func_in::<(i32, i32), i32>(other, "sum")
+        .unwrap();
     assert_eq!(sum.call(&mut guest, (0, 4)).unwrap(), 42);
     // growth by one is seen by the other
     assert_eq!(guest.call::<i32, i32>("grow", 1).unwrap(), 1);
@@ -403,11 +413,16 @@ fn two_guests_share_one_host_memory_in_one_store() {
 #[test]
 fn handles_of_one_guest_are_refused_by_another() {
     let module = Module::new(IMPORTS_MEMORY).unwrap();
-    let mut a = module.guest();
-    let memory_a = a.host_memory("env", "memory", 1, Some(3)).unwrap();
+    let a = module
+        .guest()
+        .host_memory("env", "memory", 1, Some(3))
+        .unwrap();
+    let memory_a = a.import_memory("env", "memory").unwrap();
     let mut a = a.instantiate().unwrap();
-    let mut b = module.guest();
-    b.host_memory("env", "memory", 1, Some(3)).unwrap();
+    let b = module
+        .guest()
+        .host_memory("env", "memory", 1, Some(3))
+        .unwrap();
     assert!(matches!(
         b.view_of(memory_a),
         Err(Error::ForeignHandle { .. })
@@ -427,7 +442,7 @@ fn handles_of_one_guest_are_refused_by_another() {
     ));
     let instance_a = a.main_instance();
     assert!(matches!(
-        b.func_in::<i32, i32>(instance_a, "load"),
+        b.export_func_in::<i32, i32>(instance_a, "load"),
         Err(Error::ForeignHandle { .. })
     ));
     assert!(a.view_mut_of(memory_a).is_ok());
@@ -437,10 +452,11 @@ fn handles_of_one_guest_are_refused_by_another() {
 fn a_static_buffer_serves_as_guest_memory() {
     let buffer: &'static mut [u8] = Box::leak(vec![0xAAu8; 3 * 65_536].into_boxed_slice());
     let module = Module::new(IMPORTS_MEMORY).unwrap();
-    let mut builder = module.guest();
-    let memory = builder
+    let mut builder = module
+        .guest()
         .host_memory_static("env", "memory", buffer, 1, Some(3))
         .unwrap();
+    let memory = builder.import_memory("env", "memory").unwrap();
     let view = builder.view_of(memory).unwrap();
     assert_eq!(view.len(), 65_536);
     assert!(
@@ -459,9 +475,10 @@ fn a_static_buffer_serves_as_guest_memory() {
     assert_eq!(guest.call::<i32, i32>("grow", 1).unwrap(), -1);
     // a buffer smaller than the initial size is refused
     let small: &'static mut [u8] = Box::leak(vec![0u8; 65_536].into_boxed_slice());
-    let mut builder = module.guest();
     assert!(matches!(
-        builder.host_memory_static("env", "memory", small, 2, Some(3)),
+        module
+            .guest()
+            .host_memory_static("env", "memory", small, 2, Some(3)),
         Err(Error::Instantiate { .. })
     ));
     // a buffer smaller than the maximum lowers the maximum to the buffer,
@@ -472,11 +489,12 @@ fn a_static_buffer_serves_as_guest_memory() {
     )
     .unwrap();
     let two_pages: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536 + 100].into_boxed_slice());
-    let mut builder = module.guest();
-    builder
+    let mut guest = module
+        .guest()
         .host_memory_static("env", "memory", two_pages, 1, Some(3))
+        .unwrap()
+        .instantiate()
         .unwrap();
-    let mut guest = builder.instantiate().unwrap();
     assert_eq!(guest.call::<i32, i32>("grow", 1).unwrap(), 1);
     assert_eq!(
         guest.call::<i32, i32>("grow", 1).unwrap(),
@@ -508,7 +526,7 @@ fn every_exported_memory_of_a_multi_memory_module_is_reachable() {
     guest
         .call::<(i32, i32, i32), ()>("copy_0_to_1", (10, 20, 5))
         .unwrap();
-    let second = guest.memory_export("second").unwrap();
+    let second = guest.export_memory("second").unwrap();
     assert_eq!(
         guest.view_of(second).unwrap().bytes(20, 5).unwrap(),
         b"multi"
@@ -520,11 +538,11 @@ fn every_exported_memory_of_a_multi_memory_module_is_reachable() {
     ));
     assert_eq!(guest.view().pages(), 1, "the default memory did not grow");
     assert!(matches!(
-        guest.memory_export("third"),
+        guest.export_memory("third"),
         Err(Error::MissingExport { .. })
     ));
     assert!(matches!(
-        guest.memory_export("copy_0_to_1"),
+        guest.export_memory("copy_0_to_1"),
         Err(Error::WrongExportKind { .. })
     ));
 }

@@ -255,7 +255,7 @@ impl std::error::Error for Refused {}
 fn calls_host() -> linmem::Result<Guest<u32>> {
     Module::new(CALLS_HOST)?
         .guest_with(0u32)
-        .func(
+        .host_func(
             "env",
             "host",
             |mut cx: linmem::HostContext<'_, u32>, arg: i32| {

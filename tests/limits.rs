@@ -301,10 +301,11 @@ fn host_memories_count_against_the_limits() -> linmem::Result<()> {
             (func (export "grow_own") (param i32) (result i32) (memory.grow $own (local.get 0))))"#,
     )?;
     // Too big for the limit at creation.
-    let mut builder = module
+    match module
         .guest()
-        .limits(Limits::new().max_memory_bytes(2 * PAGE));
-    match builder.host_memory("env", "memory", 3, None) {
+        .limits(Limits::new().max_memory_bytes(2 * PAGE))
+        .host_memory("env", "memory", 3, None)
+    {
         Err(Error::LimitExceeded {
             limit: Limit::MemoryBytes,
             requested: Some(r),
@@ -316,11 +317,13 @@ fn host_memories_count_against_the_limits() -> linmem::Result<()> {
         other => panic!("{other:?}"),
     }
     // The host memory and the module's own share the per-store limit.
-    let mut builder = module
+    let mut guest = module
         .guest()
-        .limits(Limits::new().max_store_memory_bytes(4 * PAGE));
-    let host = builder.host_memory("env", "memory", 1, None)?;
-    let mut guest = builder.memory("own").instantiate()?;
+        .limits(Limits::new().max_store_memory_bytes(4 * PAGE))
+        .host_memory("env", "memory", 1, None)?
+        .default_memory("own")
+        .instantiate()?;
+    let host = guest.import_memory("env", "memory")?;
     assert_eq!(guest.call::<i32, i32>("grow_host", 1)?, 1); // 2 + 1 pages
     assert_eq!(guest.call::<i32, i32>("grow_own", 2)?, -1); // 3 + 2 > 4
     assert_eq!(guest.call::<i32, i32>("grow_own", 1)?, 1); // 4

@@ -348,7 +348,7 @@ fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
     .unwrap();
     let mut guest = module
         .guest_with(Vec::<String>::new())
-        .func(
+        .host_func(
             "env",
             "sum_u32",
             |cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {
@@ -357,7 +357,7 @@ fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
             },
         )
         .unwrap()
-        .func(
+        .host_func(
             "env",
             "log",
             |mut cx: HostContext<'_, Vec<String>>, ptr: i32, len: i32| {

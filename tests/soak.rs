@@ -46,7 +46,7 @@ fn fresh(module: &Module) -> Guest<u64> {
     module
         .guest_with(0u64)
         .limits(limits)
-        .func("env", "bump", |mut cx: HostContext<'_, u64>, addr: u32| {
+        .host_func("env", "bump", |mut cx: HostContext<'_, u64>, addr: u32| {
             let (mut view, calls) = cx.view_and_data_mut()?;
             let value = view.read::<u32>(addr.into())?;
             view.write(u64::from(addr) + 4, value + 1)?;
@@ -63,7 +63,7 @@ fn fresh(module: &Module) -> Guest<u64> {
 fn million_round_trips_in_bounded_memory() {
     let module = Module::with_engine(&linmem::metered_engine(), WAT).unwrap();
     let mut guest = fresh(&module);
-    let mut echo = guest.func::<i32, i32>("echo").unwrap();
+    let mut echo = guest.export_func::<i32, i32>("echo").unwrap();
     let (mut grows, mut denied, mut traps, mut stops, mut guests) = (0u64, 0u64, 0u64, 0u64, 1u64);
     let mut host_calls = 0u64;
     let mut samples = Vec::new();
@@ -74,7 +74,7 @@ fn million_round_trips_in_bounded_memory() {
             assert_eq!(*guest.data(), PER_GUEST, "host function calls per guest");
             host_calls += *guest.data();
             guest = fresh(&module);
-            echo = guest.func::<i32, i32>("echo").unwrap();
+            echo = guest.export_func::<i32, i32>("echo").unwrap();
             guests += 1;
             // Sampled with a fresh guest each time, so samples compare.
             samples.push(rss_kib());

@@ -52,8 +52,8 @@ fn worker(module: &Module, thread: usize) -> linmem::Result<u64> {
         .iter()
         .map(|g| {
             Ok((
-                g.func::<(i32, i32, i32), ()>("fill")?,
-                g.func::<(i32, i32), i32>("sum")?,
+                g.export_func::<(i32, i32, i32), ()>("fill")?,
+                g.export_func::<(i32, i32), i32>("sum")?,
             ))
         })
         .collect::<linmem::Result<_>>()?;

@@ -117,7 +117,7 @@ impl Engines {
         let raw_ran = common::bench_ran(group, "wasmi_raw", |b| {
             b.iter(|| assert_eq!(raw.call(&mut *store, black_box(params)).unwrap(), want))
         });
-        let func = self.guest.func::<P, R>(name).expect("export");
+        let func = self.guest.export_func::<P, R>(name).expect("export");
         let guest = &mut self.guest;
         let linmem_ran = common::bench_ran(group, "linmem", |b| {
             b.iter(|| assert_eq!(func.call(guest, black_box(params)).unwrap(), want))
@@ -183,7 +183,7 @@ fn round_trip(c: &mut Criterion) {
                 assert_eq!(got, (value & mask) as i32);
             })
         });
-        let load = guest.func::<i32, i32>(&export).expect("export");
+        let load = guest.export_func::<i32, i32>(&export).expect("export");
         group.bench_function("linmem", |b| {
             b.iter(|| {
                 i = i.wrapping_add(1);

@@ -73,7 +73,7 @@ fn guest(module: &Module) -> Guest {
             })
         })
         .expect("fetch defined")
-        .func(
+        .host_func(
             "env",
             "fetch_sync",
             |mut cx: HostContext<'_, ()>, ptr: u32, len: u32| {
@@ -101,7 +101,7 @@ pub fn benches(c: &mut Criterion) {
         let mut group = c.benchmark_group("async/loop");
         group.sample_size(10);
         let mut guest = guest(&module);
-        let sum = guest.func::<i64, i64>("sum").expect("sum");
+        let sum = guest.export_func::<i64, i64>("sum").expect("sum");
         group.bench_function("call", |b| {
             b.iter(|| assert_eq!(sum.call(&mut guest, black_box(n)).unwrap(), want))
         });
@@ -123,7 +123,7 @@ pub fn benches(c: &mut Criterion) {
             })
         });
         let mut plain = self::guest(&unmetered);
-        let plain_sum = plain.func::<i64, i64>("sum").expect("sum");
+        let plain_sum = plain.export_func::<i64, i64>("sum").expect("sum");
         group.bench_function("call_unmetered", |b| {
             b.iter(|| assert_eq!(plain_sum.call(&mut plain, black_box(n)).unwrap(), want))
         });
@@ -152,9 +152,9 @@ pub fn benches(c: &mut Criterion) {
         let mut group = c.benchmark_group("async/host_round_trip");
         let mut guest = guest(&module);
         let sync_n = guest
-            .func::<i32, i32>("fetch_sync_n")
+            .export_func::<i32, i32>("fetch_sync_n")
             .expect("fetch_sync_n");
-        let async_n = guest.func::<i32, i32>("fetch_n").expect("fetch_n");
+        let async_n = guest.export_func::<i32, i32>("fetch_n").expect("fetch_n");
         group.bench_function("sync_call", |b| {
             b.iter(|| assert_eq!(sync_n.call(&mut guest, black_box(calls)).unwrap(), want))
         });
@@ -184,7 +184,7 @@ pub fn benches(c: &mut Criterion) {
         let mut guests: Vec<Guest> = (0..GUESTS).map(|_| guest(&module)).collect();
         let sums: Vec<_> = guests
             .iter()
-            .map(|guest| guest.func::<i64, i64>("sum").expect("sum"))
+            .map(|guest| guest.export_func::<i64, i64>("sum").expect("sum"))
             .collect();
         group.bench_function("sequential", |b| {
             b.iter(|| {

@@ -52,11 +52,11 @@ pub fn benches(c: &mut Criterion) {
             assert!(copied, "view wrote wrong data");
         }
         guest.view_mut().as_mut_slice().fill(0);
-        let memory = guest.memory();
+        let memory = guest.as_wasmi_memory().expect("a memory");
         if common::bench_ran(&mut group, "wasmi_raw", |b| {
             b.iter(|| {
                 memory
-                    .write(guest.store_mut(), AT, black_box(&*host))
+                    .write(guest.as_wasmi_store_mut(), AT, black_box(&*host))
                     .unwrap()
             });
         }) {
@@ -88,7 +88,7 @@ pub fn benches(c: &mut Criterion) {
         if common::bench_ran(&mut group, "wasmi_raw", |b| {
             b.iter(|| {
                 memory
-                    .read(guest.store(), AT, black_box(&mut *host))
+                    .read(guest.as_wasmi_store(), AT, black_box(&mut *host))
                     .unwrap()
             });
         }) {

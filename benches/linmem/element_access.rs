@@ -121,7 +121,10 @@ fn read_chunks_exact<T: Elem>(memory: &[u8]) -> u64 {
 }
 
 fn read_wasmi<T: Elem>(guest: &Guest) -> u64 {
-    let (memory, store) = (guest.memory(), guest.store());
+    let (memory, store) = (
+        guest.as_wasmi_memory().expect("a memory"),
+        guest.as_wasmi_store(),
+    );
     let mut acc = 0;
     let mut array = T::Bytes::ZERO;
     for i in 0..count::<T>() as usize {
@@ -152,11 +155,11 @@ fn write_chunks_exact<T: Elem>(memory: &mut [u8]) {
 }
 
 fn write_wasmi<T: Elem>(guest: &mut Guest) {
-    let memory = guest.memory();
+    let memory = guest.as_wasmi_memory().expect("a memory");
     for i in 0..count::<T>() {
         memory
             .write(
-                guest.store_mut(),
+                guest.as_wasmi_store_mut(),
                 i as usize * T::SIZE,
                 T::make(i).to_le_bytes().as_ref(),
             )

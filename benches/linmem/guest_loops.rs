@@ -45,7 +45,7 @@ impl Runners<'_> {
         let raw_ran = common::bench_ran(group, "wasmi_raw", |b| {
             b.iter(|| assert_eq!(raw_func.call(&mut *store, black_box(params)).unwrap(), want))
         });
-        let func: GuestFunc<P, R> = self.guest.func(name).expect("export");
+        let func: GuestFunc<P, R> = self.guest.export_func(name).expect("export");
         let guest = &mut *self.guest;
         let linmem_ran = common::bench_ran(group, "linmem", |b| {
             b.iter(|| assert_eq!(func.call(guest, black_box(params)).unwrap(), want))

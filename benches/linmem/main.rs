@@ -9,6 +9,7 @@
 mod async_calls;
 mod bulk;
 mod common;
+mod contain;
 mod element_access;
 mod guest_loops;
 mod native;
@@ -21,6 +22,6 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches, async_calls::benches
+        guest_loops::benches, startup::benches, contain::benches, async_calls::benches
 }
 criterion_main!(benches);

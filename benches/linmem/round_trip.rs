@@ -64,7 +64,7 @@ pub fn benches(c: &mut Criterion) {
         });
 
         let mut guest = module.instantiate().expect("fixture instantiates");
-        let load = guest.func::<i32, i32>("load_u8").expect("export");
+        let load = guest.export_func::<i32, i32>("load_u8").expect("export");
         group.bench_function("linmem_cached", |b| {
             b.iter(|| {
                 i = i.wrapping_add(1);
@@ -119,7 +119,7 @@ pub fn benches(c: &mut Criterion) {
         });
 
         let mut guest: Guest = module.instantiate().expect("fixture instantiates");
-        let load = guest.func::<i32, i32>("load_u32").expect("export");
+        let load = guest.export_func::<i32, i32>("load_u32").expect("export");
         group.bench_function("linmem_cached", |b| {
             b.iter(|| {
                 i = i.wrapping_add(1);

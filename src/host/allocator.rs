@@ -137,19 +137,19 @@ impl<W: Word> Funcs<W> {
     fn resolve<D>(guest: &Guest<D>, instance: GuestInstance, kind: AllocatorKind) -> Result<Self> {
         Ok(match kind {
             AllocatorKind::AllocDealloc => Self::AllocDealloc {
-                alloc: guest.func_in(instance, "alloc")?,
+                alloc: guest.export_func_in(instance, "alloc")?,
                 dealloc: optional_func(guest, instance, "dealloc")?,
             },
             AllocatorKind::MallocFree => Self::MallocFree {
-                malloc: guest.func_in(instance, "malloc")?,
+                malloc: guest.export_func_in(instance, "malloc")?,
                 free: optional_func(guest, instance, "free")?,
             },
             AllocatorKind::WasmBindgen => Self::WasmBindgen {
-                malloc: guest.func_in(instance, "__wbindgen_malloc")?,
+                malloc: guest.export_func_in(instance, "__wbindgen_malloc")?,
                 free: optional_func(guest, instance, "__wbindgen_free")?,
             },
             AllocatorKind::CanonicalAbi => Self::CanonicalAbi {
-                realloc: guest.func_in(instance, "cabi_realloc")?,
+                realloc: guest.export_func_in(instance, "cabi_realloc")?,
             },
         })
     }
@@ -280,7 +280,7 @@ impl Allocator {
     /// [`Error::SignatureMismatch`] if it or the freeing export (when
     /// present) does not have the convention's signature.
     pub fn new<D>(guest: &Guest<D>, kind: AllocatorKind) -> Result<Self> {
-        Self::new_in(guest, guest.main_instance(), guest.default_memory(), kind)
+        Self::new_in(guest, guest.main_instance(), guest.default_memory()?, kind)
     }
 
     /// Resolves the exports of convention `kind` in `instance` (the main one
@@ -300,7 +300,7 @@ impl Allocator {
         // Check the memory is this guest's before wasmi looks at it (wasmi
         // panics on a memory of another store).
         guest.view_of(memory)?;
-        let is_64 = memory.as_wasmi().ty(guest.store()).is_64();
+        let is_64 = memory.as_wasmi().ty(guest.as_wasmi_store()).is_64();
         let funcs = if is_64 {
             Resolved::Memory64(Funcs::resolve(guest, instance, kind)?)
         } else {
@@ -320,7 +320,7 @@ impl Allocator {
     /// of them; otherwise the errors of [`Allocator::new`] for the first
     /// one found (a wrong signature is reported, not skipped).
     pub fn detect<D>(guest: &Guest<D>) -> Result<Self> {
-        Self::detect_in(guest, guest.main_instance(), guest.default_memory())
+        Self::detect_in(guest, guest.main_instance(), guest.default_memory()?)
     }
 
     /// Finds the allocator exported by `instance`, working in `memory`; see
@@ -576,7 +576,7 @@ where
     P: wasmi::WasmParams,
     R: wasmi::WasmResults,
 {
-    match guest.func_in(instance, name) {
+    match guest.export_func_in(instance, name) {
         Ok(func) => Ok(Some(func)),
         Err(Error::MissingExport { .. }) => Ok(None),
         Err(err) => Err(err),

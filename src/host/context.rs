@@ -5,11 +5,15 @@ use crate::error::{Error, Result};
 use crate::lifecycle::guest::GuestState;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
-use alloc::boxed::Box;
 use wasmi::{Caller, Extern};
 
 /// What a host function gets besides its parameters: the calling guest's
 /// memory and the host data of its store.
+///
+/// "The calling guest's memory" is the calling *instance's*: in a guest with
+/// instances added by [`Guest::add_instance`](crate::Guest::add_instance),
+/// a host function called by one of them sees that instance's memory export
+/// of the guest's memory name, or the shared host memory if it exports none.
 ///
 /// ```
 /// # fn main() -> linmem::Result<()> {
@@ -22,7 +26,7 @@ use wasmi::{Caller, Extern};
 ///     (func (export "run") (call $log (i32.const 8) (i32.const 20))))"#)?;
 /// let mut guest = module
 ///     .guest_with(Vec::<String>::new())
-///     .func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
+///     .host_func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
 ///         let (view, lines) = cx.view_and_data_mut()?;
 ///         lines.push(view.str(ptr.into(), len.into())?.to_owned());
 ///         Ok(())
@@ -38,6 +42,51 @@ use wasmi::{Caller, Extern};
 /// [`Error::custom`] for the host's own error types).
 pub struct HostContext<'a, T> {
     pub(crate) caller: Caller<'a, GuestState<T>>,
+    /// The fuel the store held when the host function was entered during a
+    /// [`call_until`](crate::Guest::call_until), which had kept the rest of
+    /// the guest's fuel back: the store gets all of it for the host
+    /// function's own calls into the guest, and the split is restored when
+    /// the host function returns.
+    slice: Option<u64>,
+}
+
+impl<'a, T> HostContext<'a, T> {
+    /// Enters a host function: refuses it past the nesting limit, counts
+    /// its depth and hands the store the whole fuel budget.
+    pub(crate) fn enter(mut caller: Caller<'a, GuestState<T>>, func: &str) -> Result<Self> {
+        let state = caller.data_mut();
+        let limit = state.limiter.limits().host_call_depth();
+        if state.depth >= limit {
+            return Err(Error::ReentryLimit {
+                func: Box::from(func),
+                depth: state.depth,
+            });
+        }
+        state.depth = state.depth.saturating_add(1);
+        let reserve = core::mem::take(&mut state.fuel_reserve);
+        let slice = if reserve == 0 {
+            None
+        } else {
+            let fuel = caller.get_fuel().unwrap_or(0);
+            // Cannot fail: a reserve exists only on a metering engine.
+            let _ = caller.set_fuel(fuel.saturating_add(reserve));
+            Some(fuel)
+        };
+        Ok(Self { caller, slice })
+    }
+}
+
+impl<T> Drop for HostContext<'_, T> {
+    fn drop(&mut self) {
+        if let Some(slice) = self.slice {
+            let total = self.caller.get_fuel().unwrap_or(0);
+            let granted = total.min(slice);
+            let _ = self.caller.set_fuel(granted);
+            self.caller.data_mut().fuel_reserve = total.saturating_sub(granted);
+        }
+        let state = self.caller.data_mut();
+        state.depth = state.depth.saturating_sub(1);
+    }
 }
 
 impl<T> core::fmt::Debug for HostContext<'_, T> {
@@ -46,31 +95,39 @@ impl<T> core::fmt::Debug for HostContext<'_, T> {
     }
 }
 
+/// The memory of the instance `caller` stands for; see
+/// [`HostContext::memory`].
+pub(crate) fn calling_memory<T>(caller: &Caller<'_, GuestState<T>>) -> Result<GuestMemory> {
+    let state = caller.data();
+    match state.memory() {
+        Some(memory) if state.instances <= 1 => return Ok(memory),
+        _ => {}
+    }
+    if let Some(Extern::Memory(memory)) = caller.get_export(state.memory_export()) {
+        return Ok(GuestMemory::new(caller, memory, state.guest_id()));
+    }
+    // An added instance without such an export: the shared host memory,
+    // never another instance's own memory.
+    match state.memory() {
+        Some(memory) if state.memory_is_host => Ok(memory),
+        _ => Err(Error::NoMemory),
+    }
+}
+
 impl<'a, T> HostContext<'a, T> {
-    /// The guest's memory: the one its views show, or (while the start
-    /// function runs) its export of that name.
+    /// The calling instance's memory: the one the guest's views show, or
+    /// (while the start function runs, or when the caller is an instance
+    /// added with [`Guest::add_instance`](crate::Guest::add_instance)) the
+    /// calling instance's export of that name.
     fn memory(&self) -> Result<GuestMemory> {
-        let state = self.caller.data();
-        if let Some(memory) = state.memory() {
-            return Ok(memory);
-        }
-        match self.caller.get_export(state.memory_export()) {
-            Some(Extern::Memory(memory)) => {
-                Ok(GuestMemory::new(&self.caller, memory, state.guest_id()))
-            }
-            _ => Err(Error::MissingExport {
-                name: Box::from(state.memory_export()),
-                expected: "memory",
-            }),
-        }
+        calling_memory(&self.caller)
     }
 
     /// A read-only view of the calling guest's memory.
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory (yet: a start
-    /// function calling the host before its memory export exists).
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view(&self) -> Result<LinearMemoryView<'_>> {
         Ok(self.memory()?.view(&self.caller))
     }
@@ -79,7 +136,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory.
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view_mut(&mut self) -> Result<LinearMemoryViewMut<'_>> {
         Ok(self.view_and_data_mut()?.0)
     }
@@ -88,7 +145,7 @@ impl<'a, T> HostContext<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingExport`] if the guest has no memory.
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
     pub fn view_and_data_mut(&mut self) -> Result<(LinearMemoryViewMut<'_>, &mut T)> {
         let memory = self.memory()?;
         let (view, state) = memory.view_and_data_mut(&mut self.caller);
@@ -110,7 +167,7 @@ impl<'a, T> HostContext<'a, T> {
     /// The underlying wasmi caller (escape hatch), e.g. to call other
     /// exports of the calling instance.
     #[must_use]
-    pub fn caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
+    pub fn as_wasmi_caller(&mut self) -> &mut Caller<'a, GuestState<T>> {
         &mut self.caller
     }
 }

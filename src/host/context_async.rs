@@ -1,6 +1,7 @@
 //! What an async host function's future gets: the calling guest's memory
 //! and host data, lent between `.await`s.
 
+use crate::error::{Error, Result};
 use crate::lifecycle::guest::GuestState;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
@@ -70,7 +71,8 @@ use wasmi::Store;
 /// ```
 pub struct AsyncHostContext<'a, T> {
     store: &'a mut Store<GuestState<T>>,
-    memory: GuestMemory,
+    /// The calling instance's memory, if it has one the host can see.
+    memory: Option<GuestMemory>,
 }
 
 impl<T> core::fmt::Debug for AsyncHostContext<'_, T> {
@@ -80,30 +82,52 @@ impl<T> core::fmt::Debug for AsyncHostContext<'_, T> {
 }
 
 impl<'a, T> AsyncHostContext<'a, T> {
-    pub(crate) fn new(store: &'a mut Store<GuestState<T>>, memory: GuestMemory) -> Self {
+    pub(crate) fn new(store: &'a mut Store<GuestState<T>>, memory: Option<GuestMemory>) -> Self {
         Self { store, memory }
     }
 
-    /// Runs `read` with a read-only view of the guest's memory (the one
-    /// [`Guest::view`](crate::Guest::view) shows) and returns what it
-    /// returns.
-    pub fn view<X>(&self, read: impl FnOnce(LinearMemoryView<'_>) -> X) -> X {
-        read(self.memory.view(&*self.store))
+    fn memory(&self) -> Result<GuestMemory> {
+        self.memory.ok_or(Error::NoMemory)
     }
 
-    /// Runs `write` with a read-write view of the guest's memory and
-    /// returns what it returns.
-    pub fn view_mut<X>(&mut self, write: impl FnOnce(LinearMemoryViewMut<'_>) -> X) -> X {
-        write(self.memory.view_and_data_mut(&mut *self.store).0)
+    /// Runs `read` with a read-only view of the calling guest's memory (the
+    /// one a synchronous [`HostContext`](crate::HostContext) would show)
+    /// and returns what it returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMemory`] if the guest has no memory the host can see;
+    /// otherwise `read`'s own errors.
+    pub fn view<X>(&self, read: impl FnOnce(LinearMemoryView<'_>) -> Result<X>) -> Result<X> {
+        read(self.memory()?.view(&*self.store))
     }
 
-    /// Runs `write` with a read-write view of the guest's memory and the
-    /// host data at the same time.
+    /// Runs `write` with a read-write view of the calling guest's memory
+    /// and returns what it returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMemory`] if the guest has no memory the host can see;
+    /// otherwise `write`'s own errors.
+    pub fn view_mut<X>(
+        &mut self,
+        write: impl FnOnce(LinearMemoryViewMut<'_>) -> Result<X>,
+    ) -> Result<X> {
+        write(self.memory()?.view_and_data_mut(&mut *self.store).0)
+    }
+
+    /// Runs `write` with a read-write view of the calling guest's memory
+    /// and the host data at the same time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMemory`] if the guest has no memory the host can see;
+    /// otherwise `write`'s own errors.
     pub fn view_and_data_mut<X>(
         &mut self,
-        write: impl FnOnce(LinearMemoryViewMut<'_>, &mut T) -> X,
-    ) -> X {
-        let (view, state) = self.memory.view_and_data_mut(&mut *self.store);
+        write: impl FnOnce(LinearMemoryViewMut<'_>, &mut T) -> Result<X>,
+    ) -> Result<X> {
+        let (view, state) = self.memory()?.view_and_data_mut(&mut *self.store);
         write(view, state.data_mut())
     }
 

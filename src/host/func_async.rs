@@ -11,17 +11,19 @@
 //! [`Error::AsyncHostFuncInSyncCall`] instead.
 
 use crate::error::{Error, Result};
+use crate::host::context::calling_memory;
 use crate::host::context_async::AsyncHostContext;
 use crate::host::signature::{HostParams, HostResults};
 use crate::lifecycle::builder::GuestBuilder;
 use crate::lifecycle::guest::GuestState;
+use crate::memory::handle::GuestMemory;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
-use wasmi::{Caller, FuncType, TypedResumableCallHostTrap, Val};
+use wasmi::{Caller, FuncType, Store, TypedResumableCallHostTrap, Val};
 
 /// The future an async host function returns: boxed, `Send`, and allowed
 /// to borrow the [`AsyncHostContext`] it was given for `'a`.
@@ -37,7 +39,7 @@ pub(crate) trait PendingHostCall<T>: Send + Sync {
     /// `results` when it completes.
     fn start<'a>(
         self: Box<Self>,
-        cx: AsyncHostContext<'a, T>,
+        store: &'a mut Store<GuestState<T>>,
         results: &'a mut Vec<Val>,
     ) -> RunningHostCall<'a>;
 }
@@ -46,6 +48,8 @@ pub(crate) trait PendingHostCall<T>: Send + Sync {
 struct Pending<F, P, R> {
     func: Arc<F>,
     params: P,
+    /// The calling instance's memory.
+    memory: Option<GuestMemory>,
     results: PhantomData<fn() -> R>,
 }
 
@@ -57,9 +61,10 @@ where
 {
     fn start<'a>(
         self: Box<Self>,
-        cx: AsyncHostContext<'a, T>,
+        store: &'a mut Store<GuestState<T>>,
         results: &'a mut Vec<Val>,
     ) -> RunningHostCall<'a> {
+        let cx = AsyncHostContext::new(store, self.memory);
         let future = (self.func)(cx, self.params);
         Box::pin(async move {
             let values = future.await?;
@@ -215,14 +220,13 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
         let ty = FuncType::new(P::types(), R::types());
         let func = Arc::new(func);
         let import = (Box::<str>::from(module), Box::<str>::from(name));
-        self.linker_mut()
+        self.as_wasmi_linker_mut()
             .func_new(
                 module,
                 name,
                 ty,
                 move |mut caller: Caller<'_, GuestState<T>>, params: &[Val], _: &mut [Val]| {
-                    let calls = &mut caller.data_mut().async_calls;
-                    if !calls.active {
+                    if !caller.data().async_calls.active {
                         return Err(wasmi::Error::host(Error::AsyncHostFuncInSyncCall {
                             func: Box::from(""),
                             module: import.0.clone(),
@@ -232,9 +236,11 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
                     // wasmi checked the parameters against the import's type.
                     let params = P::from_vals(params)
                         .ok_or_else(|| wasmi::Error::new("async host function: bad parameters"))?;
-                    calls.pending = Some(Box::new(Pending {
+                    let memory = calling_memory(&caller).ok();
+                    caller.data_mut().async_calls.pending = Some(Box::new(Pending {
                         func: Arc::clone(&func),
                         params,
+                        memory,
                         results: PhantomData::<fn() -> R>,
                     }));
                     Err(wasmi::Error::host(Suspend))

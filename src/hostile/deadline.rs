@@ -5,12 +5,13 @@ use crate::error::{Error, Result};
 use crate::hostile::slices::{Fuel, Mode, SlicedCall, Step};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::guest::Guest;
+use crate::lifecycle::guest::GuestState;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 use wasmi::errors::ErrorKind;
-use wasmi::{Store, WasmParams, WasmResults};
+use wasmi::{Store, TypedFunc, TypedResumableCall, WasmParams, WasmResults};
 
 /// A flag that stops a guest's call from another thread (or a host
 /// function): set it with [`cancel`](Self::cancel) and the call made with a
@@ -141,10 +142,16 @@ impl Deadline {
         self
     }
 
-    /// Checks the clock and the flag every `fuel` units of fuel (at least 1).
-    /// Smaller slices stop sooner after the deadline and cost more checks.
+    /// The largest fuel per slice: 100 million units, about 0.1 s of guest
+    /// execution in an optimized build (about 30 s unoptimized). A larger
+    /// slice would let a guest run that long past its deadline.
+    pub const MAX_SLICE: u64 = 100_000_000;
+
+    /// Checks the clock and the flag every `fuel` units of fuel (clamped to
+    /// 1 ..= [`MAX_SLICE`](Self::MAX_SLICE)). Smaller slices stop sooner
+    /// after the deadline and cost more checks.
     pub fn fuel_slice(mut self, fuel: u64) -> Self {
-        self.slice = fuel.max(1);
+        self.slice = fuel.clamp(1, Self::MAX_SLICE);
         self
     }
 
@@ -178,38 +185,102 @@ impl Stop {
     }
 }
 
-/// The fuel of a store, split between what the store holds now (one slice)
-/// and what linmem keeps back until the next slice.
-pub(crate) struct Meter {
-    reserve: u64,
-}
+/// The fuel of a store during a call with a deadline, split between what
+/// the store holds now (one slice) and what linmem keeps back until the
+/// next slice, in the store's [`GuestState::fuel_reserve`] (so that a host
+/// function can hand it to its own calls into the guest, and so that it
+/// survives whatever ends the call).
+pub(crate) struct Meter;
 
 impl Meter {
     /// Hands the store at most one slice of its fuel and keeps the rest.
-    pub(crate) fn start<T>(store: &mut Store<T>, slice: u64) -> Result<Self> {
-        let total = store.get_fuel().map_err(|_| Error::FuelDisabled)?;
-        let mut meter = Self { reserve: 0 };
-        meter.grant(store, total, slice)?;
-        Ok(meter)
+    pub(crate) fn start<T>(store: &mut Store<GuestState<T>>, slice: u64) -> Result<Self> {
+        let total = Self.total(store);
+        store.get_fuel().map_err(|_| Error::FuelDisabled)?;
+        Self.grant(store, total, slice)?;
+        Ok(Self)
     }
 
     /// All the fuel left: the store's plus the reserve.
-    pub(crate) fn total<T>(&self, store: &Store<T>) -> u64 {
-        store.get_fuel().unwrap_or(0).saturating_add(self.reserve)
+    pub(crate) fn total<T>(&self, store: &Store<GuestState<T>>) -> u64 {
+        let reserve = store.data().fuel_reserve;
+        store.get_fuel().unwrap_or(0).saturating_add(reserve)
     }
 
     /// Gives the store `min(total, slice)` fuel and keeps the rest back.
-    pub(crate) fn grant<T>(&mut self, store: &mut Store<T>, total: u64, slice: u64) -> Result<()> {
+    pub(crate) fn grant<T>(
+        &mut self,
+        store: &mut Store<GuestState<T>>,
+        total: u64,
+        slice: u64,
+    ) -> Result<()> {
         let granted = total.min(slice);
-        self.reserve = total.saturating_sub(granted);
+        store.data_mut().fuel_reserve = total.saturating_sub(granted);
         store.set_fuel(granted).map_err(|_| Error::FuelDisabled)
     }
 
     /// Gives all the fuel back to the store, at the end of the call.
-    pub(crate) fn finish<T>(self, store: &mut Store<T>) {
+    pub(crate) fn finish<T>(self, store: &mut Store<GuestState<T>>) {
         let total = self.total(store);
+        store.data_mut().fuel_reserve = 0;
         // Cannot fail: the store meters fuel, or `start` had failed.
         let _ = store.set_fuel(total);
+    }
+}
+
+/// Starts a resumable call. An engine that compiles lazily charges the
+/// callee's translation before the call starts, and wasmi reports a slice
+/// too small for that as a plain error: retry with doubled slices until the
+/// translation fits or the budget is exhausted.
+pub(crate) fn begin<T, P: WasmParams + Clone, R: WasmResults>(
+    func: &TypedFunc<P, R>,
+    store: &mut Store<GuestState<T>>,
+    meter: &mut Meter,
+    params: P,
+    slice: u64,
+) -> core::result::Result<TypedResumableCall<R>, wasmi::Error> {
+    let mut slice = slice;
+    loop {
+        let state = func.call_resumable(&mut *store, params.clone());
+        match &state {
+            Err(error) if matches!(error.kind(), ErrorKind::ResumableOutOfFuel(_)) => {
+                let total = meter.total(store);
+                if slice >= total {
+                    return state;
+                }
+                slice = slice.saturating_mul(2);
+                if meter.grant(store, total, slice).is_err() {
+                    return state;
+                }
+            }
+            _ => return state,
+        }
+    }
+}
+
+/// Calls `func` (named `name` in errors) in `store` in fuel slices,
+/// stopping at `deadline`; see [`GuestFunc::call_until`].
+pub(crate) fn run_until<T, P: WasmParams + Clone, R: WasmResults>(
+    func: &TypedFunc<P, R>,
+    name: &str,
+    store: &mut Store<GuestState<T>>,
+    params: P,
+    deadline: &Deadline,
+) -> Result<R> {
+    let mut run = SlicedCall::new(store, deadline.slice, Fuel::Required, Mode::Sync)?;
+    SlicedCall::<T>::check(deadline, name)?;
+    let mut state = run.begin(func, params);
+    loop {
+        let call = match run.step(name, state)? {
+            Step::Finished(results) => return Ok(results),
+            Step::OutOfFuel(call) => call,
+            // Not returned in a synchronous call.
+            Step::AsyncHost(call, _) => {
+                return Err(Error::from_call(name, host_error(call.host_error())));
+            }
+        };
+        run.refuel(name, &call, deadline)?;
+        state = call.resume(run.store());
     }
 }
 
@@ -222,7 +293,10 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
     /// budget whatever the outcome. wasmi charges fuel per block of
     /// instructions, so a slice boundary inside a block may move a few units
     /// between the call and the budget; the total stays within a few units
-    /// per slice of what a plain call uses (tested).
+    /// per slice of what a plain call uses (tested). A host function called
+    /// during the call gets the whole remaining budget for its own calls
+    /// into the guest (which run without the deadline's checks: use
+    /// [`HostContext`](crate::HostContext) with care).
     ///
     /// # The guest after a stop
     ///
@@ -252,26 +326,13 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
                 name: Box::from(self.name()),
             });
         }
-        let mut run = SlicedCall::new(
+        run_until(
+            self.as_wasmi(),
+            self.name(),
             guest.store_for_call(),
-            deadline.slice,
-            Fuel::Required,
-            Mode::Sync,
-        )?;
-        SlicedCall::<T>::check(deadline, self.name())?;
-        let mut state = run.begin(self, params);
-        loop {
-            let call = match run.step(self.name(), state)? {
-                Step::Finished(results) => return Ok(results),
-                Step::OutOfFuel(call) => call,
-                // Not returned in a synchronous call.
-                Step::AsyncHost(call, _) => {
-                    return Err(Error::from_call(self.name(), host_error(call.host_error())));
-                }
-            };
-            run.refuel(self.name(), &call, deadline)?;
-            state = call.resume(run.store());
-        }
+            params,
+            deadline,
+        )
     }
 }
 
@@ -345,6 +406,14 @@ fn copy_error(error: &Error) -> Error {
             name: name.clone(),
         },
         Error::FuelDisabled => Error::FuelDisabled,
+        Error::HostPanic { func, message } => Error::HostPanic {
+            func: func.clone(),
+            message: message.clone(),
+        },
+        Error::ReentryLimit { func, depth } => Error::ReentryLimit {
+            func: func.clone(),
+            depth: *depth,
+        },
         other => Error::custom(HostErrorText(other.to_string())),
     }
 }
@@ -387,13 +456,14 @@ impl<T> Guest<T> {
     ///
     /// # Errors
     ///
-    /// Those of [`Guest::func`] and [`GuestFunc::call_until`].
+    /// Those of [`Guest::export_func`] and [`GuestFunc::call_until`].
     pub fn call_until<P: WasmParams + Clone, R: WasmResults>(
         &mut self,
         name: &str,
         params: P,
         deadline: &Deadline,
     ) -> Result<R> {
-        self.func::<P, R>(name)?.call_until(self, params, deadline)
+        self.export_func::<P, R>(name)?
+            .call_until(self, params, deadline)
     }
 }

@@ -3,7 +3,7 @@
 
 use core::fmt;
 use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
-use wasmi::{CompilationMode, Config, Engine, ResourceLimiter};
+use wasmi::{Engine, ResourceLimiter};
 // wasmi does not re-export the error type of its `ResourceLimiter` trait.
 use wasmi_core::LimiterError;
 
@@ -41,7 +41,7 @@ const WASMI_DEFAULT_COUNT: u64 = 10_000;
 /// assert_eq!(guest.view().pages(), 2);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub struct Limits {
     memory_bytes: Option<u64>,
@@ -52,9 +52,22 @@ pub struct Limits {
     memories: Option<u64>,
     trap_on_grow_failure: bool,
     fuel: Option<u64>,
+    host_call_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Limits {
+    /// The default of [`max_host_call_depth`](Self::max_host_call_depth):
+    /// 64 nested host calls, measured to need at most a few hundred KiB of
+    /// host stack in debug builds (see docs/CONTAINMENT.md), well within a
+    /// spawned thread's 2 MiB.
+    pub const DEFAULT_HOST_CALL_DEPTH: u32 = 64;
+
     /// No limits and no fuel budget: the same as `Limits::default()`.
     pub const fn new() -> Self {
         Self {
@@ -66,7 +79,50 @@ impl Limits {
             memories: None,
             trap_on_grow_failure: false,
             fuel: None,
+            host_call_depth: Self::DEFAULT_HOST_CALL_DEPTH,
         }
+    }
+
+    /// The preset for guests the host did not write: every resource
+    /// bounded, at sizes that fit a desktop or server host.
+    ///
+    /// | limit | value |
+    /// | --- | --- |
+    /// | bytes per memory | 256 MiB |
+    /// | bytes of all memories | 512 MiB |
+    /// | elements per table | 1 000 000 (8 MiB of references) |
+    /// | instances, tables, memories | 16 each |
+    /// | nested host calls | [`DEFAULT_HOST_CALL_DEPTH`](Self::DEFAULT_HOST_CALL_DEPTH) |
+    ///
+    /// A module asking for more at instantiation (65 536 initial pages, a
+    /// table of 4 billion elements) fails at once with
+    /// [`Error::LimitExceeded`](crate::Error::LimitExceeded) instead of
+    /// zero-filling gigabytes. No fuel budget is set (it needs a metering
+    /// engine): add [`fuel`](Self::fuel), or bound each call with a
+    /// [`Deadline`](crate::Deadline). The whole configuration for untrusted
+    /// guests is [`metered_engine`], this preset,
+    /// [`GuestBuilder::instantiate_until`](crate::GuestBuilder::instantiate_until)
+    /// and [`Guest::call_until`](crate::Guest::call_until) (see
+    /// docs/CONTAINMENT.md). Each value can be changed after the preset:
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use linmem::{Error, Limits, Module};
+    /// let module = Module::new(r#"(module (memory (export "memory") 65536))"#)?;
+    /// let err = module.guest().limits(Limits::untrusted()).instantiate().unwrap_err();
+    /// assert!(matches!(err, Error::LimitExceeded { .. }));
+    /// let limits = Limits::untrusted().max_memory_bytes(1 << 20).fuel(1_000_000);
+    /// assert_eq!(limits.memory_bytes(), Some(1 << 20));
+    /// # Ok(()) }
+    /// ```
+    pub const fn untrusted() -> Self {
+        Self::new()
+            .max_memory_bytes(256 << 20)
+            .max_store_memory_bytes(512 << 20)
+            .max_table_elements(1_000_000)
+            .max_instances(16)
+            .max_tables(16)
+            .max_memories(16)
     }
 
     /// The largest size in bytes that any one linear memory may reach.
@@ -131,6 +187,24 @@ impl Limits {
         self
     }
 
+    /// The most host functions of one guest that may run nested (a host
+    /// function calling the guest, whose code calls a host function, ...):
+    /// a host call past it fails with
+    /// [`Error::ReentryLimit`](crate::Error::ReentryLimit) before it runs.
+    /// Default [`DEFAULT_HOST_CALL_DEPTH`](Self::DEFAULT_HOST_CALL_DEPTH).
+    /// Each level keeps one wasmi execution on the host stack: raise it only
+    /// with a host stack measured to hold that many.
+    pub const fn max_host_call_depth(mut self, depth: u32) -> Self {
+        self.host_call_depth = depth;
+        self
+    }
+
+    /// The host call nesting limit.
+    #[must_use]
+    pub const fn host_call_depth(&self) -> u32 {
+        self.host_call_depth
+    }
+
     /// The per-memory size limit in bytes, if any.
     #[must_use]
     pub const fn memory_bytes(&self) -> Option<u64> {
@@ -186,12 +260,11 @@ impl Limits {
 /// every call, so engines from [`Module::new`](crate::Module::new) do not
 /// meter.
 ///
-/// Like wasmi's default engine it validates the whole module when the
-/// [`Module`](crate::Module) is created and translates each function on its
-/// first call, which is charged to that call's fuel (once per function and
-/// engine). Do not switch a metering engine to `CompilationMode::Eager` for
-/// untrusted modules: wasmi 2.0 then panics in debug builds on some invalid
-/// ones (see SECURITY.md).
+/// Like [`Module::new`](crate::Module::new)'s engine it uses
+/// [`contained_config`](crate::contained_config): every function is
+/// translated when the [`Module`](crate::Module) is created, where a panic
+/// of wasmi's translator can be caught, so no translation is charged to a
+/// call's fuel.
 ///
 /// ```
 /// # fn main() -> linmem::Result<()> {
@@ -208,16 +281,12 @@ impl Limits {
 /// ```
 #[must_use]
 pub fn metered_engine() -> Engine {
-    let mut config = Config::default();
-    // wasmi's default mode, kept on purpose: the whole module is validated
-    // before any function is translated. Under `CompilationMode::Eager` (and
-    // `Lazy`) wasmi 2.0 translates while it validates, and an instruction
-    // after a function's final `end` trips a debug assertion in its
-    // translator: a host panic in debug builds (found by tests/bad_modules.rs,
-    // fixture fixtures/nasty/op_after_end.wasm).
-    config
-        .consume_fuel(true)
-        .compilation_mode(CompilationMode::LazyTranslation);
+    // Eager compilation (wasmi 2.0 translates while it validates, so an
+    // invalid module can trip a debug assertion of its translator, e.g.
+    // fixtures/nasty/op_after_end.wasm): linmem compiles inside
+    // `catch_unwind`, where such a panic becomes an error.
+    let mut config = crate::hostile::compile::contained_config();
+    config.consume_fuel(true);
     Engine::new(&config)
 }
 
@@ -552,9 +621,12 @@ impl<T> crate::Guest<T> {
     /// [`Error::FuelDisabled`](crate::Error::FuelDisabled) if the guest's
     /// engine does not meter fuel.
     pub fn fuel(&self) -> crate::Result<u64> {
-        self.store()
+        let fuel = self
+            .as_wasmi_store()
             .get_fuel()
-            .map_err(|_| crate::Error::FuelDisabled)
+            .map_err(|_| crate::Error::FuelDisabled)?;
+        // Fuel a deadline call kept back, should one have been interrupted.
+        Ok(fuel.saturating_add(self.as_wasmi_store().data().fuel_reserve))
     }
 
     /// Sets the fuel the guest has left.
@@ -564,9 +636,11 @@ impl<T> crate::Guest<T> {
     /// [`Error::FuelDisabled`](crate::Error::FuelDisabled) if the guest's
     /// engine does not meter fuel.
     pub fn set_fuel(&mut self, fuel: u64) -> crate::Result<()> {
-        self.store_mut()
+        self.as_wasmi_store_mut()
             .set_fuel(fuel)
-            .map_err(|_| crate::Error::FuelDisabled)
+            .map_err(|_| crate::Error::FuelDisabled)?;
+        self.as_wasmi_store_mut().data_mut().fuel_reserve = 0;
+        Ok(())
     }
 
     /// Adds `fuel` to what the guest has left (saturating at `u64::MAX`) and
@@ -584,7 +658,7 @@ impl<T> crate::Guest<T> {
 
     /// The limits the guest runs under.
     pub fn limits(&self) -> &Limits {
-        self.store().data().limiter.limits()
+        self.as_wasmi_store().data().limiter.limits()
     }
 
     /// The last request a limit denied, by the guest (`memory.grow`,
@@ -594,6 +668,6 @@ impl<T> crate::Guest<T> {
     /// how the host learns why.
     #[must_use]
     pub fn last_denial(&self) -> Option<Denial> {
-        self.store().data().limiter.last_denial()
+        self.as_wasmi_store().data().limiter.last_denial()
     }
 }

@@ -1,18 +1,16 @@
 //! Running a call into a guest in fuel slices, on wasmi's resumable calls:
-//! the one machine behind [`GuestFunc::call_until`] (which resumes at once
+//! the one machine behind [`GuestFunc::call_until`](crate::GuestFunc::call_until) (which resumes at once
 //! after each slice) and the async calls (which yield to the executor after
 //! each slice and await async host functions).
 
 use crate::error::{Error, Result};
 use crate::host::func_async::PendingHostCall;
-use crate::hostile::deadline::{Deadline, Meter, host_error};
-use crate::lifecycle::func::GuestFunc;
+use crate::hostile::deadline::{Deadline, Meter, begin, host_error};
 use crate::lifecycle::guest::GuestState;
 use alloc::boxed::Box;
-use wasmi::errors::ErrorKind;
 use wasmi::{
-    Store, TrapCode, TypedResumableCall, TypedResumableCallHostTrap, TypedResumableCallOutOfFuel,
-    WasmParams, WasmResults,
+    Store, TrapCode, TypedFunc, TypedResumableCall, TypedResumableCallHostTrap,
+    TypedResumableCallOutOfFuel, WasmParams, WasmResults,
 };
 
 /// Whether a sliced call needs an engine that meters fuel.
@@ -107,36 +105,15 @@ impl<'s, T> SlicedCall<'s, T> {
         }
     }
 
-    /// Starts the resumable call. An engine that compiles lazily charges
-    /// the callee's translation before the call starts, and wasmi reports a
-    /// slice too small for that as a plain error: retry with doubled slices
-    /// until the translation fits or the budget is exhausted.
+    /// Starts the resumable call (see [`begin`]).
     pub(crate) fn begin<P: WasmParams + Clone, R: WasmResults>(
         &mut self,
-        func: &GuestFunc<P, R>,
+        func: &TypedFunc<P, R>,
         params: P,
     ) -> core::result::Result<TypedResumableCall<R>, wasmi::Error> {
-        let mut slice = self.slice;
-        loop {
-            let state = func
-                .as_wasmi()
-                .call_resumable(&mut *self.store, params.clone());
-            let Some(meter) = self.meter.as_mut() else {
-                return state;
-            };
-            match &state {
-                Err(error) if matches!(error.kind(), ErrorKind::ResumableOutOfFuel(_)) => {
-                    let total = meter.total(self.store);
-                    if slice >= total {
-                        return state;
-                    }
-                    slice = slice.saturating_mul(2);
-                    if meter.grant(self.store, total, slice).is_err() {
-                        return state;
-                    }
-                }
-                _ => return state,
-            }
+        match self.meter.as_mut() {
+            Some(meter) => begin(func, self.store, meter, params, self.slice),
+            None => func.call_resumable(&mut *self.store, params),
         }
     }
 

@@ -41,7 +41,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
     ///
     /// [`Error::Instantiate`] if `env`.`abort` is already defined.
     pub fn assemblyscript_abort(self) -> Result<Self> {
-        self.func(
+        self.host_func(
             "env",
             "abort",
             |cx: HostContext<'_, T>,

@@ -3,14 +3,15 @@
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
 use crate::host::func_async::AsyncCalls;
+use crate::hostile::deadline::{Deadline, run_until};
 use crate::hostile::limits::{Limits, StoreLimiter};
-use crate::lifecycle::guest::{Guest, GuestState, export_error, extern_type_kind, next_guest_id};
+use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
 use wasmi::errors::{ErrorKind, LinkerError};
-use wasmi::{Extern, Linker, Memory, MemoryType, Store};
+use wasmi::{Extern, ExternType, Instance, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
 /// memories, the memory export the views show.
@@ -21,7 +22,7 @@ use wasmi::{Extern, Linker, Memory, MemoryType, Store};
 /// ```
 /// # fn main() -> linmem::Result<()> {
 /// let module = linmem::Module::new(r#"(module (memory (export "heap") 1))"#)?;
-/// let guest = module.guest_with(String::from("host state")).memory("heap").instantiate()?;
+/// let guest = module.guest_with(String::from("host state")).default_memory("heap").instantiate()?;
 /// assert_eq!(guest.view().len(), 65_536);
 /// assert_eq!(guest.data(), "host state");
 /// # Ok(()) }
@@ -32,8 +33,8 @@ pub struct GuestBuilder<'m, T> {
     module: &'m Module,
     store: Store<GuestState<T>>,
     linker: Linker<GuestState<T>>,
-    /// Set when the host named the export explicitly.
-    memory_chosen: bool,
+    /// Set by [`default_memory`](Self::default_memory).
+    chosen_memory: bool,
 }
 
 impl<'m, T> GuestBuilder<'m, T> {
@@ -42,10 +43,14 @@ impl<'m, T> GuestBuilder<'m, T> {
         let state = GuestState {
             data,
             memory: None,
-            memory_export: Box::from("memory"),
+            memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
             async_calls: AsyncCalls::default(),
+            depth: 0,
+            fuel_reserve: 0,
+            instances: 1,
+            memory_is_host: false,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -55,7 +60,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             store,
             linker: Linker::new(engine),
-            memory_chosen: false,
+            chosen_memory: false,
         }
     }
 
@@ -75,11 +80,20 @@ impl<'m, T> GuestBuilder<'m, T> {
         self
     }
 
-    /// The name of the exported memory the views show (default `memory`; if
-    /// the module exports no `memory`, the first host memory it imports).
-    pub fn memory(mut self, export_name: &str) -> Self {
-        self.store.data_mut().memory_export = Box::from(export_name);
-        self.memory_chosen = true;
+    /// The name of the exported memory the views show.
+    ///
+    /// Without it, the guest's default memory is its export `memory`; if it
+    /// has none, the first host memory given to the builder; if none, the
+    /// memory the module exports under the first name in sort order; if none, the guest has no memory:
+    /// it still instantiates and runs, and its views fail with
+    /// [`Error::NoMemory`].
+    ///
+    /// [`instantiate`](Self::instantiate) fails with
+    /// [`Error::MissingMemory`], listing the memories the module exports,
+    /// if it exports no memory `export_name`.
+    pub fn default_memory(mut self, export_name: &str) -> Self {
+        self.store.data_mut().memory_export = Some(Box::from(export_name));
+        self.chosen_memory = true;
         self
     }
 
@@ -98,7 +112,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     ///     (func (export "run") (result i32) (call $fill (i32.const 16) (i32.const 8))))"#)?;
     /// let mut guest = module
     ///     .guest()
-    ///     .func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
+    ///     .host_func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
     ///         let len = cap.min(3); // "hi!" or as much of it as fits
     ///         cx.view_mut()?.write_bytes(ptr.into(), &b"hi!"[..usize::try_from(len).unwrap_or(0)])?;
     ///         Ok(len)
@@ -112,7 +126,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// # Errors
     ///
     /// [`Error::Instantiate`] if `module`.`name` is already defined.
-    pub fn func<P, R>(
+    pub fn host_func<P, R>(
         mut self,
         module: &str,
         name: &str,
@@ -127,17 +141,18 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// guest's store, for the guest to import as `module`.`name` (e.g.
     /// `env`.`memory`, asc's `--importMemory`).
     ///
-    /// The returned handle gives views before instantiation with
-    /// [`view_mut_of`](Self::view_mut_of), and after it with
-    /// [`Guest::view_of`]; if the module exports no memory of the chosen
-    /// name, it is also the guest's default memory.
+    /// Its handle, from [`import_memory`](Self::import_memory) (or
+    /// [`Guest::import_memory`] after instantiation), gives views before
+    /// instantiation with [`view_mut_of`](Self::view_mut_of), and after it
+    /// with [`Guest::view_of`]; if the module exports no memory of the
+    /// chosen name, it is also the guest's default memory.
     ///
     /// ```
     /// # fn main() -> linmem::Result<()> {
     /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
     ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = module.guest();
-    /// let memory = builder.host_memory("env", "memory", 1, Some(2))?;
+    /// let mut builder = module.guest().host_memory("env", "memory", 1, Some(2))?;
+    /// let memory = builder.import_memory("env", "memory")?;
     /// builder.view_mut_of(memory)?.write(0, 42u8)?; // before the guest exists
     /// let mut guest = builder.instantiate()?;
     /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
@@ -152,15 +167,16 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if its initial size passes the
     /// [`limits`](Self::limits).
     pub fn host_memory(
-        &mut self,
+        mut self,
         module: &str,
         name: &str,
         initial: u32,
         maximum: Option<u32>,
-    ) -> Result<GuestMemory> {
+    ) -> Result<Self> {
         let ty = memory_type(initial, maximum)?;
-        let memory = self.create_memory(|store| Memory::new(store, ty))?;
-        self.define_memory(module, name, memory)
+        let memory = self.create_item(|store| Memory::new(store, ty))?;
+        self.define_memory(module, name, memory)?;
+        Ok(self)
     }
 
     /// Like [`host_memory`](Self::host_memory), on a buffer the host
@@ -183,8 +199,8 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// let buffer: &'static mut [u8] = Box::leak(vec![0u8; 2 * 65_536].into_boxed_slice());
     /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1 2))
     ///     (func (export "first") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = module.guest();
-    /// let memory = builder.host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// let mut builder = module.guest().host_memory_static("env", "memory", buffer, 1, Some(2))?;
+    /// let memory = builder.import_memory("env", "memory")?;
     /// builder.view_mut_of(memory)?.write(0, 42u8)?;
     /// let mut guest = builder.instantiate()?;
     /// assert_eq!(guest.call::<(), i32>("first", ())?, 42);
@@ -200,27 +216,49 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if its initial size passes the
     /// [`limits`](Self::limits).
     pub fn host_memory_static(
-        &mut self,
+        mut self,
         module: &str,
         name: &str,
         buffer: &'static mut [u8],
         initial: u32,
         maximum: Option<u32>,
-    ) -> Result<GuestMemory> {
+    ) -> Result<Self> {
         let buffer_pages = buffer.len() / 65_536;
         let buffer_pages = u32::try_from(buffer_pages).unwrap_or(u32::MAX);
         let maximum = maximum.map_or(buffer_pages, |maximum| maximum.min(buffer_pages));
         let ty = memory_type(initial, Some(maximum))?;
-        let memory = self.create_memory(|store| Memory::new_static(store, ty, buffer))?;
-        self.define_memory(module, name, memory)
+        let memory = self.create_item(|store| Memory::new_static(store, ty, buffer))?;
+        self.define_memory(module, name, memory)?;
+        Ok(self)
     }
 
-    /// Creates a memory in the builder's store, telling a limit's denial
-    /// from other failures.
-    fn create_memory(
+    /// The handle of the host memory defined as `module`.`name` with
+    /// [`host_memory`](Self::host_memory) or
+    /// [`host_memory_static`](Self::host_memory_static), for
+    /// [`view_of`](Self::view_of) and [`view_mut_of`](Self::view_mut_of)
+    /// before instantiation (and [`Guest::view_of`] after it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UndefinedImport`] if the builder defines no memory as
+    /// `module`.`name`.
+    pub fn import_memory(&self, module: &str, name: &str) -> Result<GuestMemory> {
+        match self.linker.get(&self.store, module, name) {
+            Some(Extern::Memory(memory)) => Ok(GuestMemory::new(
+                &self.store,
+                memory,
+                self.store.data().guest,
+            )),
+            _ => Err(undefined_import(module, name, "memory")),
+        }
+    }
+
+    /// Creates a memory or table in the builder's store, telling a limit's
+    /// denial from other failures.
+    pub(crate) fn create_item<I>(
         &mut self,
-        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<Memory, wasmi::Error>,
-    ) -> Result<Memory> {
+        create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<I, wasmi::Error>,
+    ) -> Result<I> {
         let denials = self.store.data().limiter.denials();
         create(&mut self.store).map_err(|source| {
             self.store
@@ -232,7 +270,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     }
 
     /// Makes a memory of this builder's store importable as `module`.`name`.
-    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<GuestMemory> {
+    fn define_memory(&mut self, module: &str, name: &str, memory: Memory) -> Result<()> {
         self.linker
             .define(module, name, memory)
             .map_err(|source| Error::Instantiate {
@@ -243,7 +281,12 @@ impl<'m, T> GuestBuilder<'m, T> {
         if state.memory.is_none() {
             self.store.data_mut().memory = Some(handle);
         }
-        Ok(handle)
+        Ok(())
+    }
+
+    /// The id of the guest this builder makes.
+    pub(crate) fn guest_id(&self) -> crate::lifecycle::guest::GuestId {
+        self.store.data().guest
     }
 
     /// A read-only view of a host memory before instantiation.
@@ -269,58 +312,94 @@ impl<'m, T> GuestBuilder<'m, T> {
 
     /// The store the guest will run in (escape hatch), e.g. to create
     /// wasmi items before instantiation.
-    pub fn store_mut(&mut self) -> &mut Store<GuestState<T>> {
+    pub fn as_wasmi_store_mut(&mut self) -> &mut Store<GuestState<T>> {
         &mut self.store
     }
 
     /// The linker holding the guest's imports (escape hatch).
-    pub fn linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
+    pub fn as_wasmi_linker_mut(&mut self) -> &mut Linker<GuestState<T>> {
         &mut self.linker
     }
 
-    /// Instantiates the module, runs its start function and finds its memory.
+    /// Instantiates the module, runs its start function and finds its
+    /// default memory (see [`default_memory`](Self::default_memory)).
+    ///
+    /// The start function runs to its end or to a trap; on a metering
+    /// engine it is bounded by the fuel budget. To bound it by time too,
+    /// use [`instantiate_until`](Self::instantiate_until).
     ///
     /// # Errors
     ///
     /// [`Error::MissingImport`] if the module imports anything not provided;
     /// [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`] (for the
-    /// function `(start)`) if the start function fails;
+    /// function `(start)`) if the start function fails (with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if it runs out
+    /// of fuel, [`fuel(0)`](Self::fuel) included);
     /// [`Error::Instantiate`] for other instantiation failures (e.g. an
-    /// import of the wrong type); [`Error::MissingExport`] or
-    /// [`Error::WrongExportKind`] if the memory export is missing or not a
-    /// memory; [`Error::LimitExceeded`] if the module needs more than the
+    /// import of the wrong type); [`Error::MissingMemory`] if the memory
+    /// named with [`default_memory`](Self::default_memory) is not an
+    /// exported memory (checked before anything runs);
+    /// [`Error::LimitExceeded`] if the module needs more than the
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
     pub fn instantiate(self) -> Result<Guest<T>> {
+        self.instantiate_with(None)
+    }
+
+    /// Instantiates the module like [`instantiate`](Self::instantiate), but
+    /// runs its start function in fuel slices and stops it at `deadline`
+    /// (see [`Guest::call_until`]). Needs an engine that meters fuel.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use core::time::Duration;
+    /// use linmem::{Deadline, Error, Module};
+    ///
+    /// let module = Module::with_engine(&linmem::metered_engine(), r#"(module
+    ///     (memory (export "memory") 1)
+    ///     (func $spin (loop br 0)) (start $spin))"#)?;
+    /// let deadline = Deadline::after(Duration::from_millis(20));
+    /// let err = module.guest().instantiate_until(&deadline).unwrap_err();
+    /// assert!(matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`instantiate`](Self::instantiate); then
+    /// [`Error::DeadlineExceeded`] or [`Error::Cancelled`] (for the function
+    /// `(start)`) if the deadline passes or its flag is set before the start
+    /// function ends, and [`Error::FuelDisabled`] if the module has a start
+    /// function and its engine does not meter fuel. A module converted from
+    /// a `wasmi::Module` has its start function run by wasmi, without the
+    /// deadline.
+    pub fn instantiate_until(self, deadline: &Deadline) -> Result<Guest<T>> {
+        self.instantiate_with(Some(deadline))
+    }
+
+    fn instantiate_with(self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
         let Self {
             module,
             mut store,
             linker,
-            memory_chosen,
+            chosen_memory,
         } = self;
+        choose_memory(module, store.data_mut(), chosen_memory)?;
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
-        let denials = store.data().limiter.denials();
-        let instance = linker
-            .instantiate_and_start(&mut store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&linker, &mut store, module, deadline)?;
         let state = store.data();
-        let memory = match (
-            instance.get_export(&store, &state.memory_export),
-            state.memory,
-        ) {
-            (Some(Extern::Memory(memory)), _) => GuestMemory::new(&store, memory, state.guest),
-            (None, Some(host)) if !memory_chosen => host,
-            (other, _) => return Err(export_error(&state.memory_export, "memory", other)),
+        let (memory, is_host) = match instance.get_export(&store, state.memory_export()) {
+            Some(Extern::Memory(memory)) => {
+                (Some(GuestMemory::new(&store, memory, state.guest)), false)
+            }
+            _ => (state.memory, state.memory.is_some()),
         };
         let id = state.guest;
-        store.data_mut().memory = Some(memory);
+        let state = store.data_mut();
+        state.memory = memory;
+        state.memory_is_host = is_host;
         Ok(Guest {
             store,
             linker,
@@ -328,6 +407,82 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory,
             id,
         })
+    }
+}
+
+/// Instantiates `module` in `store` and runs its start function (the one
+/// linmem moved into an export, see [`Module::start_export`]), under
+/// `deadline` if given.
+pub(crate) fn instantiate_in<T>(
+    linker: &Linker<GuestState<T>>,
+    store: &mut Store<GuestState<T>>,
+    module: &Module,
+    deadline: Option<&Deadline>,
+) -> Result<Instance> {
+    let denials = store.data().limiter.denials();
+    let instance = linker
+        .instantiate_and_start(&mut *store, module.as_wasmi())
+        .map_err(|source| {
+            let limiter = &store.data().limiter;
+            limiter
+                .instantiation_error(denials, source)
+                .unwrap_or_else(instantiation_error)
+        })?;
+    let Some(name) = module.start_export() else {
+        return Ok(instance);
+    };
+    let start = instance
+        .get_typed_func::<(), ()>(&*store, name)
+        .map_err(|source| Error::Instantiate { source })?;
+    match deadline {
+        Some(deadline) => run_until(&start, START, store, (), deadline)?,
+        None => start
+            .call(&mut *store, ())
+            .map_err(|source| Error::from_call(START, source))?,
+    }
+    Ok(instance)
+}
+
+/// The name errors give the start function.
+const START: &str = "(start)";
+
+/// Sets which memory export the guest's views show, from the module's
+/// exports, before anything runs (see [`GuestBuilder::default_memory`]).
+fn choose_memory<T>(module: &Module, state: &mut GuestState<T>, chosen: bool) -> Result<()> {
+    let wasmi = module.as_wasmi();
+    let is_memory = |name: &str| matches!(wasmi.get_export(name), Some(ExternType::Memory(_)));
+    if chosen {
+        let name = state.memory_export();
+        return if is_memory(name) {
+            Ok(())
+        } else {
+            Err(missing_memory(module, name))
+        };
+    }
+    if state.memory.is_some() || is_memory("memory") {
+        return Ok(());
+    }
+    // No `memory` and no host memory: the first memory export by name.
+    state.memory_export = wasmi
+        .exports()
+        .find(|export| matches!(export.ty(), ExternType::Memory(_)))
+        .map(|export| Box::from(export.name()));
+    Ok(())
+}
+
+/// The error for a default memory the module does not export, listing
+/// the memories it does export.
+#[cold]
+pub(crate) fn missing_memory(module: &Module, name: &str) -> Error {
+    let wasmi = module.as_wasmi();
+    Error::MissingMemory {
+        name: Box::from(name),
+        found: wasmi.get_export(name).map(|ty| extern_type_kind(&ty)),
+        memories: wasmi
+            .exports()
+            .filter(|export| matches!(export.ty(), ExternType::Memory(_)))
+            .map(|export| Box::from(export.name()))
+            .collect(),
     }
 }
 
@@ -341,6 +496,16 @@ fn memory_type(initial: u32, maximum: Option<u32>) -> Result<MemoryType> {
     })
 }
 
+/// The error for an import the host did not define.
+#[cold]
+pub(crate) fn undefined_import(module: &str, name: &str, expected: &'static str) -> Error {
+    Error::UndefinedImport {
+        module: Box::from(module),
+        name: Box::from(name),
+        expected,
+    }
+}
+
 /// Sorts wasmi's instantiation errors into linmem's variants.
 #[cold]
 pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
@@ -350,7 +515,7 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             name: Box::from(name.name()),
             kind: extern_type_kind(ty),
         },
-        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call("(start)", source),
+        ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
         _ => Error::Instantiate { source },
     }
 }

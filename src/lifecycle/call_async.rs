@@ -2,7 +2,6 @@
 //! yields to the executor between slices, and awaits async host functions.
 
 use crate::error::{Error, Result};
-use crate::host::context_async::AsyncHostContext;
 use crate::hostile::deadline::Deadline;
 use crate::hostile::slices::{Fuel, Mode, SlicedCall, Step};
 use crate::lifecycle::func::GuestFunc;
@@ -43,7 +42,7 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
     ///         (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
     ///       (local.get $acc)))"#)?;
     /// let mut guest = module.instantiate()?;
-    /// let sum = guest.func::<i32, i32>("sum")?;
+    /// let sum = guest.export_func::<i32, i32>("sum")?;
     /// let mut future = core::pin::pin!(sum.call_async(&mut guest, 1_000_000));
     /// let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
     /// let mut yields = 0;
@@ -136,11 +135,10 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
                 name: Box::from(self.name()),
             });
         }
-        let memory = guest.default_memory();
         let name = self.name();
         let mut run = SlicedCall::new(guest.store_for_call(), deadline.slice(), fuel, Mode::Async)?;
         SlicedCall::<T>::check(deadline, name)?;
-        let mut state = run.begin(self, params);
+        let mut state = run.begin(self.as_wasmi(), params);
         let mut results = Vec::new();
         loop {
             state = match run.step(name, state)? {
@@ -151,9 +149,8 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
                     call.resume(run.store())
                 }
                 Step::AsyncHost(call, pending) => {
-                    let cx = AsyncHostContext::new(run.store(), memory);
                     pending
-                        .start(cx, &mut results)
+                        .start(run.store(), &mut results)
                         .await
                         .map_err(|source| Error::HostFunc {
                             func: Box::from(name),
@@ -174,13 +171,15 @@ impl<T> Guest<T> {
     ///
     /// # Errors
     ///
-    /// Those of [`Guest::func`] and [`GuestFunc::call_async`].
+    /// Those of [`Guest::export_func`] and [`GuestFunc::call_async`].
     pub async fn call_async<P: WasmParams + Clone, R: WasmResults>(
         &mut self,
         name: &str,
         params: P,
     ) -> Result<R> {
-        self.func::<P, R>(name)?.call_async(self, params).await
+        self.export_func::<P, R>(name)?
+            .call_async(self, params)
+            .await
     }
 
     /// Calls the exported function `name` as a future that stops at
@@ -188,14 +187,14 @@ impl<T> Guest<T> {
     ///
     /// # Errors
     ///
-    /// Those of [`Guest::func`] and [`GuestFunc::call_async_until`].
+    /// Those of [`Guest::export_func`] and [`GuestFunc::call_async_until`].
     pub async fn call_async_until<P: WasmParams + Clone, R: WasmResults>(
         &mut self,
         name: &str,
         params: P,
         deadline: &Deadline,
     ) -> Result<R> {
-        self.func::<P, R>(name)?
+        self.export_func::<P, R>(name)?
             .call_async_until(self, params, deadline)
             .await
     }

@@ -6,8 +6,8 @@ use alloc::boxed::Box;
 use wasmi::{TypedFunc, WasmParams, WasmResults};
 
 /// A typed handle to one exported function of one [`Guest`], from
-/// [`Guest::func`]. Calling it does no name lookup and no type check: it goes
-/// straight to wasmi's [`TypedFunc`].
+/// [`Guest::export_func`]. Calling it does no name lookup and no type check: it goes
+/// straight to wasmi's [`TypedFunc`](https://docs.rs/wasmi/2/wasmi/struct.TypedFunc.html).
 #[derive(Debug)]
 pub struct GuestFunc<P, R> {
     func: TypedFunc<P, R>,

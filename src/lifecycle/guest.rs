@@ -3,17 +3,17 @@
 use crate::error::{Error, Result};
 use crate::host::func_async::AsyncCalls;
 use crate::hostile::limits::StoreLimiter;
-use crate::lifecycle::builder::instantiation_error;
+use crate::lifecycle::builder::{instantiate_in, undefined_import};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::instance::GuestInstance;
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 use wasmi::{Engine, Extern, ExternType, Instance, Linker, Memory, Store, WasmParams, WasmResults};
 
-/// What a guest's wasmi [`Store`] holds: the host's own data, plus what
+/// What a guest's wasmi [`Store`](https://docs.rs/wasmi/2/wasmi/struct.Store.html) holds: the host's own data, plus what
 /// linmem keeps per guest.
 #[derive(Debug)]
 pub struct GuestState<T> {
@@ -21,11 +21,23 @@ pub struct GuestState<T> {
     /// The memory the guest's views show, once known (at once for a host
     /// memory, after instantiation for an exported one).
     pub(crate) memory: Option<GuestMemory>,
-    /// The export name of that memory, for host calls from the start function.
-    pub(crate) memory_export: Box<str>,
+    /// The export name of that memory, for host calls from the start
+    /// function: `memory` unless chosen otherwise.
+    pub(crate) memory_export: Option<Box<str>>,
     pub(crate) guest: GuestId,
     /// Enforces the guest's [`Limits`] and remembers its denials.
     pub(crate) limiter: StoreLimiter,
+    /// How many host functions of this store are running (nested).
+    pub(crate) depth: u32,
+    /// Fuel that a running [`call_until`](Guest::call_until) keeps back
+    /// from the store between its slices; kept here so that nothing can
+    /// lose it and host functions can hand it to their nested calls.
+    pub(crate) fuel_reserve: u64,
+    /// How many instances the store holds (1 + those of `add_instance`).
+    pub(crate) instances: u32,
+    /// Whether `memory` is a host memory (shared by every instance that
+    /// imports it), not the main instance's own.
+    pub(crate) memory_is_host: bool,
     /// Async calls: whether one runs, and the async host call it awaits.
     pub(crate) async_calls: AsyncCalls<T>,
 }
@@ -36,7 +48,7 @@ impl<T> GuestState<T> {
     }
 
     pub(crate) fn memory_export(&self) -> &str {
-        &self.memory_export
+        self.memory_export.as_deref().unwrap_or("memory")
     }
 
     pub(crate) fn guest_id(&self) -> GuestId {
@@ -58,11 +70,26 @@ impl<T> GuestState<T> {
 
 /// A unique number per guest, so that a [`GuestFunc`] from one guest is
 /// refused by another instead of reaching wasmi's panic on foreign handles.
-pub(crate) type GuestId = u32;
+/// 64 bits: at a billion guests a second it would take 584 years to wrap.
+pub(crate) type GuestId = u64;
 
+#[cfg(target_has_atomic = "64")]
 pub(crate) fn next_guest_id() -> GuestId {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Targets without 64-bit atomics count in 32 bits and saturate instead of
+/// wrapping: ids stay unique for the first 2^32 - 1 guests of the process,
+/// and all later guests share the last id (so a handle of one of them is
+/// not told from another's: wasmi then panics on it).
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) fn next_guest_id() -> GuestId {
+    static NEXT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+    let id = NEXT
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
+        .unwrap_or(u32::MAX);
+    GuestId::from(id)
 }
 
 /// A WebAssembly instance with its own store and linear memory, running on
@@ -94,6 +121,10 @@ pub(crate) fn next_guest_id() -> GuestId {
 ///   ([`Error::HostFunc`]): the call ends where it failed; memory, globals
 ///   and tables hold exactly what the guest (and the host function) wrote
 ///   before that point; nothing is rolled back. The next call starts afresh.
+/// - **Host function panic or re-entry refused** ([`Error::HostFunc`]
+///   holding [`Error::HostPanic`] or [`Error::ReentryLimit`]): the same as a
+///   host function error; what the panicking host function wrote before
+///   its panic stays written, and the nesting depth and fuel are restored.
 /// - **Deadline or cancellation** ([`Error::DeadlineExceeded`],
 ///   [`Error::Cancelled`]): the same, the call abandoned at a fuel-slice
 ///   boundary; the fuel it used is spent.
@@ -116,7 +147,7 @@ pub struct Guest<T = ()> {
     pub(crate) store: Store<GuestState<T>>,
     pub(crate) linker: Linker<GuestState<T>>,
     pub(crate) instance: Instance,
-    pub(crate) memory: GuestMemory,
+    pub(crate) memory: Option<GuestMemory>,
     pub(crate) id: GuestId,
 }
 
@@ -144,24 +175,33 @@ impl Guest {
 }
 
 impl<T> Guest<T> {
-    /// A read-only view of the guest's memory.
+    /// A read-only view of the guest's default memory.
     ///
     /// The view borrows the guest: it cannot be kept across [`grow`](Self::grow)
-    /// or a call (see [`LinearMemoryView`]).
+    /// or a call (see [`LinearMemoryView`]). A guest whose module has no
+    /// memory the host can see gives an empty view whose accesses fail
+    /// with [`Error::NoMemory`] (see [`LinearMemoryView::has_memory`]).
     #[inline]
     #[must_use]
     pub fn view(&self) -> LinearMemoryView<'_> {
-        self.memory.view(&self.store)
+        match &self.memory {
+            Some(memory) => memory.view(&self.store),
+            None => LinearMemoryView::no_memory(),
+        }
     }
 
-    /// A read-write view of the guest's memory.
+    /// A read-write view of the guest's default memory.
     ///
     /// The view borrows the guest mutably: it cannot be kept across
-    /// [`grow`](Self::grow) or a call.
+    /// [`grow`](Self::grow) or a call. A guest with no memory gives an
+    /// empty view, as with [`view`](Self::view).
     #[inline]
     #[must_use]
     pub fn view_mut(&mut self) -> LinearMemoryViewMut<'_> {
-        self.memory.view_and_data_mut(&mut self.store).0
+        match &self.memory {
+            Some(memory) => memory.view_and_data_mut(&mut self.store).0,
+            None => LinearMemoryViewMut::no_memory(),
+        }
     }
 
     /// Grows the memory by `additional` pages and returns its previous size in
@@ -183,22 +223,25 @@ impl<T> Guest<T> {
     /// declared maximum (or its index type's limit); [`Error::GrowDenied`]
     /// if a limit set with [`GuestBuilder::limits`](crate::GuestBuilder::limits) denies it;
     /// [`Error::Grow`] if the host could not provide the memory. The memory
-    /// is unchanged then.
+    /// is unchanged then. [`Error::NoMemory`] if the guest has no memory.
     pub fn grow(&mut self, additional: u64) -> Result<u64> {
         let denials = self.store.data().limiter.denials();
-        let previous = self
-            .memory
+        let memory = self.memory.as_mut().ok_or(Error::NoMemory)?;
+        let previous = memory
             .grow(&mut self.store, additional)
             .map_err(|error| self.store.data().limiter.grow_error(denials, error))?;
-        self.store.data_mut().memory = Some(self.memory);
+        self.store.data_mut().memory = self.memory;
         Ok(previous)
     }
 
     /// The guest's default memory (the one [`view`](Self::view) shows), as
     /// a handle.
-    #[must_use]
-    pub fn default_memory(&self) -> GuestMemory {
-        self.memory
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMemory`] if the guest has no memory the host can see.
+    pub fn default_memory(&self) -> Result<GuestMemory> {
+        self.memory.ok_or(Error::NoMemory)
     }
 
     /// Another memory the guest exports (multi-memory modules), as a handle
@@ -209,7 +252,7 @@ impl<T> Guest<T> {
     /// let mut guest = linmem::Guest::new(r#"(module
     ///     (memory (export "memory") 1) (memory (export "scratch") 2)
     ///     (func (export "peek") (param i32) (result i32) (i32.load8_u 1 (local.get 0))))"#)?;
-    /// let scratch = guest.memory_export("scratch")?;
+    /// let scratch = guest.export_memory("scratch")?;
     /// guest.view_mut_of(scratch)?.write(70_000, 9u8)?;
     /// assert_eq!(guest.call::<i32, i32>("peek", 70_000)?, 9);
     /// assert_eq!(guest.view_of(scratch)?.pages(), 2);
@@ -220,8 +263,8 @@ impl<T> Guest<T> {
     ///
     /// [`Error::MissingExport`] or [`Error::WrongExportKind`] if the guest
     /// exports no memory of that name.
-    pub fn memory_export(&self, name: &str) -> Result<GuestMemory> {
-        self.memory_export_in(self.main_instance(), name)
+    pub fn export_memory(&self, name: &str) -> Result<GuestMemory> {
+        self.export_memory_in(self.main_instance(), name)
     }
 
     /// A memory exported by `instance`, which must be an instance of this
@@ -232,11 +275,41 @@ impl<T> Guest<T> {
     ///
     /// [`Error::MissingExport`] or [`Error::WrongExportKind`] if the instance
     /// exports no memory of that name.
-    pub fn memory_export_in(&self, instance: GuestInstance, name: &str) -> Result<GuestMemory> {
+    pub fn export_memory_in(&self, instance: GuestInstance, name: &str) -> Result<GuestMemory> {
         let instance = self.own_instance(instance, name)?;
         match instance.get_export(&self.store, name) {
             Some(Extern::Memory(memory)) => Ok(GuestMemory::new(&self.store, memory, self.id)),
             other => Err(export_error(name, "memory", other)),
+        }
+    }
+
+    /// The host memory the guest imports as `module`.`name` (one given with
+    /// [`GuestBuilder::host_memory`](crate::GuestBuilder::host_memory) or
+    /// [`host_memory_static`](crate::GuestBuilder::host_memory_static)), as
+    /// a handle for [`view_of`](Self::view_of) and
+    /// [`view_mut_of`](Self::view_mut_of).
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// let module = linmem::Module::new(r#"(module (import "env" "memory" (memory 1))
+    ///     (memory (export "memory") 1)
+    ///     (func (export "put") (i32.store8 (i32.const 0) (i32.const 7))))"#)?;
+    /// let mut guest = module.guest().host_memory("env", "memory", 1, None)?.instantiate()?;
+    /// let imported = guest.import_memory("env", "memory")?;
+    /// guest.call::<(), ()>("put", ())?;
+    /// assert_eq!(guest.view_of(imported)?.read::<u8>(0)?, 7);
+    /// assert_eq!(guest.view().read::<u8>(0)?, 0); // the exported memory is another one
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UndefinedImport`] if the host defined no memory as
+    /// `module`.`name`.
+    pub fn import_memory(&self, module: &str, name: &str) -> Result<GuestMemory> {
+        match self.linker.get(&self.store, module, name) {
+            Some(Extern::Memory(memory)) => Ok(GuestMemory::new(&self.store, memory, self.id)),
+            _ => Err(undefined_import(module, name, "memory")),
         }
     }
 
@@ -275,7 +348,7 @@ impl<T> Guest<T> {
             .map_err(|error| self.store.data().limiter.grow_error(denials, error))
     }
 
-    fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
+    pub(crate) fn own_instance(&self, instance: GuestInstance, name: &str) -> Result<Instance> {
         if instance.guest == self.id {
             Ok(instance.instance)
         } else {
@@ -288,7 +361,7 @@ impl<T> Guest<T> {
     /// Calls the exported function `name` with typed parameters and results,
     /// looking it up by name first.
     ///
-    /// For repeated calls, get a [`GuestFunc`] once with [`func`](Self::func).
+    /// For repeated calls, get a [`GuestFunc`] once with [`export_func`](Self::export_func).
     /// After a trap the guest stays usable and its memory keeps what the
     /// guest wrote before the trap.
     ///
@@ -299,7 +372,7 @@ impl<T> Guest<T> {
     /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
     /// function it called failed; [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
-        self.func::<P, R>(name)?.call(self, params)
+        self.export_func::<P, R>(name)?.call(self, params)
     }
 
     /// Looks up the exported function `name` once and returns a typed handle
@@ -308,7 +381,7 @@ impl<T> Guest<T> {
     /// ```
     /// # fn main() -> linmem::Result<()> {
     /// let mut guest = linmem::Guest::linear_memory()?;
-    /// let read_one = guest.func::<(), i32>("readWasmMemoryAndReturnIndexOne")?;
+    /// let read_one = guest.export_func::<(), i32>("readWasmMemoryAndReturnIndexOne")?;
     /// for byte in [25u8, 26, 27] {
     ///     guest.view_mut().write(1, byte)?;
     ///     assert_eq!(read_one.call(&mut guest, ())?, i32::from(byte));
@@ -321,18 +394,21 @@ impl<T> Guest<T> {
     /// [`Error::MissingExport`] if there is no export `name`;
     /// [`Error::WrongExportKind`] if it is not a function;
     /// [`Error::SignatureMismatch`] if its type is not `P -> R`.
-    pub fn func<P: WasmParams, R: WasmResults>(&self, name: &str) -> Result<GuestFunc<P, R>> {
-        self.func_in(self.main_instance(), name)
+    pub fn export_func<P: WasmParams, R: WasmResults>(
+        &self,
+        name: &str,
+    ) -> Result<GuestFunc<P, R>> {
+        self.export_func_in(self.main_instance(), name)
     }
 
     /// Looks up a function exported by `instance`, an instance of this
-    /// guest's store; see [`func`](Self::func).
+    /// guest's store; see [`export_func`](Self::export_func).
     ///
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `instance` belongs to another guest; then
-    /// those of [`func`](Self::func).
-    pub fn func_in<P: WasmParams, R: WasmResults>(
+    /// those of [`export_func`](Self::export_func).
+    pub fn export_func_in<P: WasmParams, R: WasmResults>(
         &self,
         instance: GuestInstance,
         name: &str,
@@ -362,12 +438,10 @@ impl<T> Guest<T> {
     ///     (func (export "put") (i32.store8 (i32.const 0) (i32.const 7))))"#)?;
     /// let reader = Module::with_engine(writer.engine(), r#"(module (import "env" "memory" (memory 1))
     ///     (func (export "get") (result i32) (i32.load8_u (i32.const 0))))"#)?;
-    /// let mut builder = writer.guest();
-    /// builder.host_memory("env", "memory", 1, None)?;
-    /// let mut guest = builder.instantiate()?;
+    /// let mut guest = writer.guest().host_memory("env", "memory", 1, None)?.instantiate()?;
     /// let second = guest.add_instance(&reader)?;
     /// guest.call::<(), ()>("put", ())?;
-    /// let get = guest.func_in::<(), i32>(second, "get")?;
+    /// let get = guest.export_func_in::<(), i32>(second, "get")?;
     /// assert_eq!(get.call(&mut guest, ())?, 7);
     /// # Ok(()) }
     /// ```
@@ -382,23 +456,16 @@ impl<T> Guest<T> {
         if !Engine::same(module.engine(), self.engine()) {
             return Err(Error::EngineMismatch);
         }
-        let denials = self.store.data().limiter.denials();
-        let instance = self
-            .linker
-            .instantiate_and_start(&mut self.store, module.as_wasmi())
-            .map_err(|source| {
-                let limiter = &self.store.data().limiter;
-                limiter
-                    .instantiation_error(denials, source)
-                    .unwrap_or_else(instantiation_error)
-            })?;
+        let instance = instantiate_in(&self.linker, &mut self.store, module, None)?;
+        let state = self.store.data_mut();
+        state.instances = state.instances.saturating_add(1);
         Ok(GuestInstance {
             instance,
             guest: self.id,
         })
     }
 
-    /// The guest's main instance, as a handle for [`func_in`](Self::func_in).
+    /// The guest's main instance, as a handle for [`export_func_in`](Self::export_func_in).
     #[must_use]
     pub fn main_instance(&self) -> GuestInstance {
         GuestInstance {
@@ -421,26 +488,27 @@ impl<T> Guest<T> {
 
     /// The underlying wasmi store (escape hatch).
     #[must_use]
-    pub fn store(&self) -> &Store<GuestState<T>> {
+    pub fn as_wasmi_store(&self) -> &Store<GuestState<T>> {
         &self.store
     }
 
     /// The underlying wasmi store, mutably (escape hatch).
     #[must_use]
-    pub fn store_mut(&mut self) -> &mut Store<GuestState<T>> {
+    pub fn as_wasmi_store_mut(&mut self) -> &mut Store<GuestState<T>> {
         &mut self.store
     }
 
     /// The underlying wasmi instance (escape hatch).
     #[must_use]
-    pub fn instance(&self) -> Instance {
+    pub fn as_wasmi_instance(&self) -> Instance {
         self.instance
     }
 
-    /// The underlying wasmi memory that the views show (escape hatch).
+    /// The underlying wasmi memory that the views show (escape hatch), if
+    /// the guest has one.
     #[must_use]
-    pub fn memory(&self) -> Memory {
-        self.memory.as_wasmi()
+    pub fn as_wasmi_memory(&self) -> Option<Memory> {
+        self.memory.map(|memory| memory.as_wasmi())
     }
 
     /// The wasmi engine the guest runs on (escape hatch).

@@ -1,8 +1,11 @@
 //! Compiled modules: compile once, instantiate many times.
 
 use crate::error::{Error, Result};
+use crate::hostile::compile::{compile, default_engine};
+use crate::hostile::screen::screen;
 use crate::lifecycle::builder::GuestBuilder;
 use crate::lifecycle::guest::Guest;
+use alloc::boxed::Box;
 use wasmi::Engine;
 
 /// The reference scenario's module in WebAssembly text, embedded in the crate.
@@ -46,11 +49,15 @@ const WASM_MAGIC: &[u8; 4] = b"\0asm";
 #[derive(Debug, Clone)]
 pub struct Module {
     module: wasmi::Module,
+    /// The export name linmem gave the module's start function, which it
+    /// runs itself after instantiation (see [`Module::start_export`]).
+    start: Option<Box<str>>,
 }
 
 impl Module {
     /// Compiles a module from wasm bytes or (with the `wat` feature) WAT
-    /// text, on a new engine with wasmi's default configuration.
+    /// text, on a new engine with [`contained_config`](crate::contained_config)
+    /// (wasmi's defaults, every function translated now).
     ///
     /// Input that starts with the wasm magic number `\0asm` is read as
     /// binary; anything else as text.
@@ -59,18 +66,28 @@ impl Module {
     ///
     /// [`Error::Wat`] if the text does not parse; [`Error::Compile`] if the
     /// module is not valid WebAssembly (without the `wat` feature, text
-    /// input is also reported as [`Error::Compile`]).
+    /// input is also reported as [`Error::Compile`]); [`Error::Refused`] if
+    /// it is valid but reaches a known wasmi bug (a memory64 maximum above
+    /// 2^48 - 1 pages); [`Error::TranslatorPanic`] if wasmi's translator
+    /// panics on it.
     pub fn new(source: impl AsRef<[u8]>) -> Result<Self> {
-        Self::with_engine(&Engine::default(), source)
+        Self::with_engine(&default_engine(), source)
     }
 
     /// Compiles a module like [`Module::new`], on a given engine (to choose
     /// wasmi's configuration, or to share compiled code between modules).
     ///
+    /// Containment of wasmi's translator bugs needs an engine that compiles
+    /// eagerly ([`contained_config`](crate::contained_config),
+    /// [`metered_engine`](crate::metered_engine)): on an engine with wasmi's
+    /// default lazy translation, a translator panic happens at a function's
+    /// first call, inside guest execution, and aborts the process.
+    ///
     /// # Errors
     ///
     /// [`Error::Wat`] if the text does not parse; [`Error::Compile`] if the
-    /// module is not valid WebAssembly.
+    /// module is not valid WebAssembly; [`Error::Refused`] or
+    /// [`Error::TranslatorPanic`] as for [`Module::new`].
     pub fn with_engine(engine: &Engine, source: impl AsRef<[u8]>) -> Result<Self> {
         let source = source.as_ref();
         #[cfg(feature = "wat")]
@@ -81,11 +98,43 @@ impl Module {
         Self::from_wasm(engine, source)
     }
 
-    /// Compiles a binary wasm module.
+    /// Screens and compiles a binary wasm module.
     fn from_wasm(engine: &Engine, wasm: &[u8]) -> Result<Self> {
-        let module =
-            wasmi::Module::new(engine, wasm).map_err(|source| Error::Compile { source })?;
-        Ok(Self { module })
+        let Some(screened) = screen(wasm)? else {
+            // wasmi uses the same parser, so it refuses the module too and
+            // says why; should it not, linmem refuses what it cannot screen.
+            compile(engine, wasm)?;
+            return Err(Error::Refused {
+                reason: Box::from("the module's sections could not be screened"),
+            });
+        };
+        match compile(engine, &screened.wasm) {
+            Ok(module) => Ok(Self {
+                module,
+                start: screened.start,
+            }),
+            // The error as wasmi reports it on the bytes given (offsets).
+            Err(error) if screened.start.is_some() => {
+                Err(compile(engine, wasm).err().unwrap_or(error))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The export name under which linmem exports the module's start
+    /// function (`linmem:start`, with `_` appended if the module already
+    /// has such an export), or `None` if the module has no start function.
+    ///
+    /// linmem compiles a module with a start function without its start
+    /// section and runs the function itself right after instantiation, so
+    /// that [`GuestBuilder::instantiate_until`] can run it under a deadline;
+    /// the result is the same as wasmi's own instantiation. The underlying
+    /// [`as_wasmi`](Self::as_wasmi) module therefore has no start function
+    /// and one export more. A module converted from a `wasmi::Module` keeps
+    /// its start section (wasmi runs it, under fuel only).
+    #[must_use]
+    pub fn start_export(&self) -> Option<&str> {
+        self.start.as_deref()
     }
 
     /// The reference scenario's module, compiled from the embedded fixture.
@@ -133,8 +182,13 @@ impl Module {
     }
 }
 
+/// A module compiled by wasmi directly: linmem neither screened its types
+/// nor compiled it under `catch_unwind`, and wasmi runs its start function.
 impl From<wasmi::Module> for Module {
     fn from(module: wasmi::Module) -> Self {
-        Self { module }
+        Self {
+            module,
+            start: None,
+        }
     }
 }

@@ -549,16 +549,23 @@ impl<'a> LinearMemoryView<'a> {
     /// # Errors
     ///
     /// [`Error::PtrOverflow`] if the slice's byte length overflows;
-    /// [`Error::OutOfBounds`] if its range leaves the memory.
+    /// [`Error::OutOfBounds`] if its range leaves the memory (for
+    /// zero-sized elements: if the slice has more elements than the memory
+    /// has bytes).
     #[inline]
     pub fn iter<T: MemoryValue>(&self, slice: GuestSlice<T>) -> Result<GuestIter<'a, T>> {
         let (addr, byte_len) = slice.byte_range()?;
         let bytes = self.bytes(addr, byte_len)?;
         let size = size_of_value::<T>();
         let zero_sized = if size == 0 {
-            // Zero-sized elements take no memory; only the count matters.
+            // Zero-sized elements take no memory; only the count matters. It
+            // is bounded by the memory's size in bytes (no more elements
+            // than a byte slice could have), so that a guest-given length
+            // cannot make the host loop for 2^64 empty elements.
             usize::try_from(slice.len())
-                .map_err(|_| Error::out_of_bounds(addr, slice.len(), self.len()))?
+                .ok()
+                .filter(|_| slice.len() <= self.len())
+                .ok_or_else(|| self.out_of_bounds(addr, slice.len()))?
         } else {
             0
         };

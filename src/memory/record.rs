@@ -30,6 +30,11 @@ use crate::memory::value::{ByteArray, MemoryValue};
 /// }
 /// assert_eq!(size_of::<<Entry as MemoryValue>::Bytes>(), 8);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a field of a `memory_record!`",
+    label = "not a `RecordField`",
+    note = "accepted: the integer and float types, `[u8; N]`, other `memory_record!` structs, or a `MemoryValue` of yours with `impl RecordField` giving its alignment"
+)]
 pub trait RecordField: MemoryValue {
     /// The field's alignment in bytes, a power of two.
     const ALIGN: usize;

@@ -23,13 +23,13 @@ impl<'a> LinearMemoryView<'a> {
     pub fn c_bytes(&self, addr: u64, max_len: u64) -> Result<&'a [u8]> {
         let size = self.len();
         let Some(room) = size.checked_sub(addr) else {
-            return Err(Error::out_of_bounds(addr, max_len, size));
+            return Err(self.out_of_bounds(addr, max_len));
         };
         let window = self.bytes(addr, room.min(max_len))?;
         match window.iter().position(|&byte| byte == 0) {
             Some(nul) => Ok(window.get(..nul).unwrap_or_default()),
             None if max_len <= room => Err(Error::MissingNul { addr, max_len }),
-            None => Err(Error::out_of_bounds(addr, max_len, size)),
+            None => Err(self.out_of_bounds(addr, max_len)),
         }
     }
 

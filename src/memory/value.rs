@@ -3,14 +3,22 @@
 /// A fixed-size byte array, the in-memory form of a [`MemoryValue`].
 ///
 /// Implemented for every `[u8; N]`; it exists so that [`MemoryValue`] can name
-/// its size without a const generic parameter.
-pub trait ByteArray: AsRef<[u8]> + AsMut<[u8]> + Copy {
+/// its size without a const generic parameter. It is sealed: no other type
+/// can implement it, so the length linmem reads from it is always `N`.
+pub trait ByteArray: AsRef<[u8]> + AsMut<[u8]> + Copy + sealed::Sealed {
     /// The all-zero array, where reads start and writes' padding comes from.
     const ZERO: Self;
 }
 
 impl<const N: usize> ByteArray for [u8; N] {
     const ZERO: Self = [0; N];
+}
+
+mod sealed {
+    /// Only `[u8; N]` is a [`ByteArray`](super::ByteArray).
+    pub trait Sealed {}
+
+    impl<const N: usize> Sealed for [u8; N] {}
 }
 
 /// A value that is stored in linear memory as a fixed number of little-endian
@@ -46,6 +54,12 @@ impl<const N: usize> ByteArray for [u8; N] {
 /// let p = Point { x: -1, y: 2 };
 /// assert_eq!(Point::from_le_bytes(p.to_le_bytes()), p);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from or written to linear memory",
+    label = "not a `MemoryValue`",
+    note = "accepted: `u8`, `i8`, `u16`, `i16`, `u32`, `i32`, `u64`, `i64`, `u128`, `i128`, `f32`, `f64`, `[u8; N]`, structs declared with `linmem::memory_record!`, or your own `impl MemoryValue`",
+    note = "`usize`, `isize` and `bool` are not accepted: their size or valid values differ between host and guest; use `u32`/`u64` or `u8`"
+)]
 pub trait MemoryValue: Sized {
     /// The value's bytes in memory, `[u8; SIZE]`.
     type Bytes: ByteArray;

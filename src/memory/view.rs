@@ -106,27 +106,39 @@ pub struct LinearMemoryViewMut<'a> {
 /// accesses compile like a loop over a checked slice and vectorize
 /// (measured in `benches/`, `element/*`).
 #[inline]
-fn span(addr: u64, len: u64, size: usize) -> Result<(usize, usize)> {
+fn span(addr: u64, len: u64, size: usize, page_size: u32) -> Result<(usize, usize)> {
     if let (Ok(start), Ok(n)) = (usize::try_from(addr), usize::try_from(len))
         && n <= size
         && start <= size - n
     {
         return Ok((start, n));
     }
-    Err(Error::out_of_bounds(addr, len, size_in_bytes(size)))
+    Err(access_error(addr, len, size_in_bytes(size), page_size))
+}
+
+/// The error for an access to `len` bytes at `addr` that does not fit in
+/// `size` bytes: [`Error::NoMemory`] for the view of a guest without memory
+/// (page size 0), [`Error::OutOfBounds`] otherwise.
+#[cold]
+fn access_error(addr: u64, len: u64, size: u64, page_size: u32) -> Error {
+    if page_size == 0 {
+        Error::NoMemory
+    } else {
+        Error::out_of_bounds(addr, len, size)
+    }
 }
 
 /// The `len` bytes at `addr` in `bytes`.
 #[inline]
-fn slice_at(bytes: &[u8], addr: u64, len: u64) -> Result<&[u8]> {
-    let (start, n) = span(addr, len, bytes.len())?;
+fn slice_at(bytes: &[u8], addr: u64, len: u64, page_size: u32) -> Result<&[u8]> {
+    let (start, n) = span(addr, len, bytes.len(), page_size)?;
     Ok(&bytes[start..][..n])
 }
 
 /// The `len` bytes at `addr` in `bytes`, mutably.
 #[inline]
-fn slice_at_mut(bytes: &mut [u8], addr: u64, len: u64) -> Result<&mut [u8]> {
-    let (start, n) = span(addr, len, bytes.len())?;
+fn slice_at_mut(bytes: &mut [u8], addr: u64, len: u64, page_size: u32) -> Result<&mut [u8]> {
+    let (start, n) = span(addr, len, bytes.len(), page_size)?;
     Ok(&mut bytes[start..][..n])
 }
 
@@ -147,6 +159,26 @@ impl<'a> LinearMemoryView<'a> {
         Self { bytes, page_size }
     }
 
+    /// The view of a guest with no memory: empty, and every access is an
+    /// [`Error::NoMemory`].
+    pub(crate) fn no_memory() -> Self {
+        Self::new(&[], 0)
+    }
+
+    /// The error for `len` bytes at `addr` outside this view.
+    #[cold]
+    pub(crate) fn out_of_bounds(&self, addr: u64, len: u64) -> Error {
+        access_error(addr, len, self.len(), self.page_size)
+    }
+
+    /// `false` for the view of a guest that has no memory (a module that
+    /// neither exports nor imports one): that view is empty and every
+    /// access fails with [`Error::NoMemory`].
+    #[must_use]
+    pub fn has_memory(&self) -> bool {
+        self.page_size != 0
+    }
+
     /// The memory's size in bytes.
     #[must_use]
     pub fn len(&self) -> u64 {
@@ -162,11 +194,13 @@ impl<'a> LinearMemoryView<'a> {
     /// The memory's size in pages.
     #[must_use]
     pub fn pages(&self) -> u64 {
-        self.len() / u64::from(self.page_size)
+        self.len()
+            .checked_div(u64::from(self.page_size))
+            .unwrap_or(0)
     }
 
     /// The size of one page in bytes: 65 536 unless the guest declared a
-    /// custom page size.
+    /// custom page size; 0 for a guest with no memory.
     #[must_use]
     pub fn page_size(&self) -> u32 {
         self.page_size
@@ -186,7 +220,7 @@ impl<'a> LinearMemoryView<'a> {
     /// overflows.
     #[inline]
     pub fn bytes(&self, addr: u64, len: u64) -> Result<&'a [u8]> {
-        slice_at(self.bytes, addr, len)
+        slice_at(self.bytes, addr, len, self.page_size)
     }
 
     /// Reads a little-endian `T` at `addr`, which need not be aligned.
@@ -258,6 +292,18 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// A mutable view of `bytes`, a memory whose pages are `page_size` bytes.
     pub(crate) fn new(bytes: &'a mut [u8], page_size: u32) -> Self {
         Self { bytes, page_size }
+    }
+
+    /// The view of a guest with no memory; see [`LinearMemoryView::has_memory`].
+    pub(crate) fn no_memory() -> Self {
+        Self::new(&mut [], 0)
+    }
+
+    /// `false` for the view of a guest that has no memory; see
+    /// [`LinearMemoryView::has_memory`].
+    #[must_use]
+    pub fn has_memory(&self) -> bool {
+        self.page_size != 0
     }
 
     /// A read-only view borrowed from this one, with every read method.
@@ -361,7 +407,7 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// overflows.
     #[inline]
     pub fn bytes_mut(&mut self, addr: u64, len: u64) -> Result<&mut [u8]> {
-        slice_at_mut(self.bytes, addr, len)
+        slice_at_mut(self.bytes, addr, len, self.page_size)
     }
 
     /// Writes `value` as little-endian bytes at `addr`, which need not be
@@ -429,8 +475,8 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// [`Error::OutOfBounds`] for the first of the two ranges that leaves
     /// the memory; nothing is written then.
     pub fn copy_within(&mut self, src: u64, dst: u64, len: u64) -> Result<()> {
-        let (from, n) = span(src, len, self.bytes.len())?;
-        let (to, _) = span(dst, len, self.bytes.len())?;
+        let (from, n) = span(src, len, self.bytes.len(), self.page_size)?;
+        let (to, _) = span(dst, len, self.bytes.len(), self.page_size)?;
         self.bytes.copy_within(from..from + n, to);
         Ok(())
     }

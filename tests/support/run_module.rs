@@ -34,8 +34,8 @@ fn limits() -> Limits {
 
 fn call_all(guest: &mut Guest) -> usize {
     let funcs: Vec<(String, Func)> = guest
-        .instance()
-        .exports(guest.store())
+        .as_wasmi_instance()
+        .exports(guest.as_wasmi_store())
         .filter_map(|export| {
             let name = export.name().to_owned();
             export.into_func().map(|f| (name, f))
@@ -43,7 +43,7 @@ fn call_all(guest: &mut Guest) -> usize {
         .collect();
     let deadline = Deadline::none().fuel_slice(97);
     for (name, func) in &funcs {
-        let ty = func.ty(guest.store());
+        let ty = func.ty(guest.as_wasmi_store());
         let params: Vec<Val> = ty
             .params()
             .iter()
@@ -54,7 +54,7 @@ fn call_all(guest: &mut Guest) -> usize {
             .iter()
             .map(|t| Val::default_for_ty(*t))
             .collect();
-        let _ = func.call(guest.store_mut(), &params, &mut results);
+        let _ = func.call(guest.as_wasmi_store_mut(), &params, &mut results);
         let _ = guest.set_fuel(200_000);
         // The typed, resumable path.
         let _ = guest.call_until::<(), ()>(name, (), &deadline);
@@ -77,7 +77,7 @@ pub fn run(bytes: &[u8]) -> Reached {
         .map_or_else(|| "memory".to_owned(), |e| e.name().to_owned());
     let Ok(mut guest) = module
         .guest()
-        .memory(&memory)
+        .default_memory(&memory)
         .limits(limits())
         .instantiate()
     else {

@@ -122,13 +122,13 @@ fn addr(value: i32) -> u64 {
 // --------------------------------------------------------------- the host
 
 fn module(path: &str) -> Module {
-    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    let bytes = std::fs::read(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     Module::new(bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn log<'b>(builder: &'b mut GuestBuilder<'_, Log>) -> &'b mut Log {
-    builder.store_mut().data_mut().data_mut()
+    builder.as_wasmi_store_mut().data_mut().data_mut()
 }
 
 fn instantiate(builder: GuestBuilder<'_, Log>) -> Guest {
@@ -142,7 +142,7 @@ fn instantiate(builder: GuestBuilder<'_, Log>) -> Guest {
 
 /// Calls an export, records the call with its results, trap kind or host
 /// error, and returns the results if there were any.
-fn call<P: Values + wasmi::WasmParams, R: Values + wasmi::WasmResults>(
+fn call<P: Values + linmem::wasmi::WasmParams, R: Values + linmem::wasmi::WasmResults>(
     guest: &mut Guest,
     func: &str,
     params: P,
@@ -331,11 +331,12 @@ fn as_linear_memory_exportstart() -> Log {
 
 fn as_linear_memory_importmemory() -> Log {
     let module = module("fixtures/assemblyscript/linear_memory.importmemory.wasm");
-    let mut builder = module.guest_with(Log::new());
     // The host creates env.memory with one page and writes before the guest exists.
-    let memory = builder
+    let mut builder = module
+        .guest_with(Log::new())
         .host_memory("env", "memory", 1, None)
         .expect("env.memory");
+    let memory = builder.import_memory("env", "memory").expect("env.memory");
     builder
         .view_mut_of(memory)
         .expect("host memory")
@@ -474,7 +475,7 @@ fn as_abort_returning() -> Log {
     // A host whose abort records and returns: the guest then executes `unreachable`.
     let builder = module
         .guest_with(Log::new())
-        .func(
+        .host_func(
             "env",
             "abort",
             |mut cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
@@ -541,7 +542,7 @@ fn as_start_abort_returning() -> Log {
     let log = std::sync::Arc::clone(&shared);
     let builder = module
         .guest_with(Log::new())
-        .func(
+        .host_func(
             "env",
             "abort",
             move |cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
@@ -842,7 +843,8 @@ const REPLAYS: &[Replay] = &[
 ];
 
 fn expected() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/v8-expected.json");
+    let path =
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("fixtures/v8-expected.json");
     let text = std::fs::read_to_string(&path).expect("fixtures/v8-expected.json");
     serde_json::from_str(&text).expect("valid JSON")
 }

@@ -2,13 +2,12 @@
 //! async host function awaiting tokio's timer and channels, a guest call
 //! spawned on the multi-threaded runtime (the future is `Send`), and a call
 //! dropped by `tokio::time::timeout`.
-#![cfg(feature = "wat")]
 
 use linmem::{Deadline, Error, Guest, Module};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-const GUEST: &str = include_str!("../fixtures/async_guest.wat");
+const GUEST: &str = include_str!("../../fixtures/async_guest.wat");
 
 /// A guest whose `fetch` sleeps `delay_ms` of tokio time, then uppercases.
 fn guest(module: &Module, delay_ms: u64) -> Guest {
@@ -26,7 +25,7 @@ fn guest(module: &Module, delay_ms: u64) -> Guest {
             })
         })
         .unwrap()
-        .func(
+        .host_func(
             "env",
             "fetch_sync",
             |_cx: linmem::HostContext<'_, ()>, _: u32, len: u32| Ok(len),

@@ -36,7 +36,7 @@ fn guest(module: &Module, id: u32) -> linmem::Result<Guest<Id>> {
             })
         })?
         // A sync host function next to it (unused by this example's calls).
-        .func(
+        .host_func(
             "env",
             "fetch_sync",
             |_cx: HostContext<'_, Id>, _ptr: u32, len: u32| Ok(len),
@@ -48,7 +48,7 @@ fn guest(module: &Module, id: u32) -> linmem::Result<Guest<Id>> {
 async fn main() -> linmem::Result<()> {
     let module = Module::with_engine(
         &linmem::metered_engine(),
-        include_str!("../fixtures/async_guest.wat"),
+        include_str!("../../fixtures/async_guest.wat"),
     )?;
     let start = Instant::now();
     let (done, mut finished) = mpsc::unbounded_channel();

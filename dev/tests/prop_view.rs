@@ -4,9 +4,8 @@
 //! on a plain `Vec<u8>` model give the same bytes and the same errors,
 //! field by field. The model is tests/support/view_model.rs, shared with
 //! the `view` fuzz target.
-#![cfg(feature = "wat")] // WAT text modules; tests/binary_only.rs covers builds without it
 
-#[path = "support/view_model.rs"]
+#[path = "../../tests/support/view_model.rs"]
 mod view_model;
 
 use proptest::prelude::*;
