@@ -318,6 +318,8 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
     /// (wasmi only lends a host function's error from a resumable call, so
     /// linmem copies it: its own variants keep their fields, an
     /// [`Error::custom`] error keeps its text but can no longer be downcast);
+    /// [`Error::AsyncHostFuncInSyncCall`] if it reaches an async host
+    /// function (use [`call_async_until`](Self::call_async_until));
     /// [`Error::Call`] if the call fails otherwise; [`Error::ForeignHandle`]
     /// if `guest` is not the guest this handle came from.
     pub fn call_until<T>(&self, guest: &mut Guest<T>, params: P, deadline: &Deadline) -> Result<R> {

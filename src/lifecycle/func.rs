@@ -39,8 +39,11 @@ impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest this handle came
-    /// from; [`Error::Trap`] if the guest traps; [`Error::Call`] if the call
-    /// fails otherwise (e.g. a host function's error). The guest stays usable.
+    /// from; [`Error::Trap`] if the guest traps;
+    /// [`Error::AsyncHostFuncInSyncCall`] if it reaches an async host
+    /// function (use [`call_async`](Self::call_async)); [`Error::Call`] if
+    /// the call fails otherwise (e.g. a host function's error). The guest
+    /// stays usable.
     #[inline]
     pub fn call<T>(&self, guest: &mut Guest<T>, params: P) -> Result<R> {
         if !guest.owns(self.guest) {

@@ -370,7 +370,9 @@ impl<T> Guest<T> {
     /// [`Error::MissingExport`], [`Error::WrongExportKind`] or
     /// [`Error::SignatureMismatch`] if there is no such function;
     /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
-    /// function it called failed; [`Error::Call`] if the call fails otherwise.
+    /// function it called failed; [`Error::AsyncHostFuncInSyncCall`] if it
+    /// reaches an async host function (use [`call_async`](Self::call_async));
+    /// [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
         self.export_func::<P, R>(name)?.call(self, params)
     }
