@@ -85,7 +85,9 @@ fn main() -> linmem::Result<()> {
     // 4. abort: `"x".repeat(-1)` throws a RangeError in the guest, which calls
     //    env.abort; the call fails with the decoded message and location.
     match guest.call::<(i32, i32), i32>("repeat", (name, -1)) {
-        Err(Error::HostFunc { source, .. }) => println!("      repeat(-1) aborted: {source}"),
+        Err(Error::HostFunc { error: source, .. }) => {
+            println!("      repeat(-1) aborted: {source}")
+        }
         other => panic!("expected an abort, got {other:?}"),
     }
     // The guest stays usable after an abort.

@@ -39,28 +39,68 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Everything that can go wrong in linmem.
 ///
-/// Every variant carries the context needed to understand the failure
-/// (addresses, lengths, sizes, export names) and chains the underlying wasmi
-/// or WAT error as its [`source`](core::error::Error::source).
-#[derive(Debug, thiserror::Error)]
+/// Every message is complete on its own: it carries the context needed to
+/// understand the failure (addresses, lengths, sizes, export names,
+/// signatures in wasm notation) and what the underlying wasmi error, WAT
+/// parser or host function said, so printing the error with `{}` (or, as
+/// `fn main() -> linmem::Result<()>` does, with `{:?}`) says it all. The
+/// underlying error stays available as the variant's `error` field; it is
+/// not also returned by [`source`](core::error::Error::source), so an error
+/// chain never repeats a sentence.
+///
+/// ```
+/// # fn main() -> linmem::Result<()> {
+/// let mut guest = linmem::Guest::new(r#"(module (func (export "f") (param i32) (result i32) (local.get 0)))"#)?;
+/// let err = guest.call::<(), i32>("f", ()).unwrap_err();
+/// assert_eq!(err.to_string(), "the guest's function `f` has type (i32) -> i32, not the requested () -> i32");
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// assert!(core::error::Error::source(&err).is_none());
+/// # Ok(()) }
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The module text is not valid WebAssembly text format.
     #[cfg(feature = "wat")]
-    #[error("invalid WAT text")]
+    #[error("invalid WAT text{}: {message}", crate::error::position(*line, *column))]
     Wat {
-        /// The parser's error, with line and column.
-        #[source]
-        source: wat::Error,
+        /// What the parser expected or found, on one line.
+        message: Box<str>,
+        /// The line of the error, from 1 (0 if the parser gave none).
+        line: usize,
+        /// The column of the error, from 1 (0 if the parser gave none).
+        column: usize,
+        /// The parser's error, whose `Display` also shows the line of text.
+        error: wat::Error,
     },
 
     /// The module bytes are not a valid WebAssembly module.
-    #[error("invalid wasm module")]
+    #[error("invalid wasm module: {error}")]
     Compile {
-        /// wasmi's validation or translation error.
-        #[source]
-        source: wasmi::Error,
+        /// wasmi's validation or translation error, with the byte offset.
+        error: wasmi::Error,
     },
+
+    /// The input is neither a wasm module (it does not start with the
+    /// magic bytes `\0asm`) nor text (it is not UTF-8, or has control
+    /// characters other than whitespace).
+    #[error(
+        "the input is neither a wasm module (it does not start with `\\0asm`) nor WAT text (it is not UTF-8 text): {len} bytes starting with {}",
+        crate::error::hex_prefix(head)
+    )]
+    NotWasm {
+        /// The input's length in bytes.
+        len: usize,
+        /// Its first bytes (up to 8).
+        head: Box<[u8]>,
+    },
+
+    /// The input looks like WAT text, and linmem was built without its
+    /// `wat` feature.
+    #[error(
+        "the input looks like WAT text, which needs linmem's `wat` feature: enable it or give wasm bytes"
+    )]
+    WatDisabled,
 
     /// The module imports something the host did not provide.
     #[error("missing import `{module}`.`{name}` ({kind})")]
@@ -86,13 +126,26 @@ pub enum Error {
         expected: &'static str,
     },
 
-    /// Instantiation failed for a reason other than a missing import or a
-    /// trap, e.g. an import of the wrong type or a data segment out of bounds.
-    #[error("instantiation failed")]
+    /// An import the host provided does not have the type the module
+    /// expects.
+    #[error("the import `{module}`.`{name}` expects {expected} but the host gave {given}")]
+    ImportMismatch {
+        /// The import's module name, e.g. `env`.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+        /// What the module expects, in wasm notation (`func (i32) -> ()`).
+        expected: Box<str>,
+        /// What the host gave, in wasm notation.
+        given: Box<str>,
+    },
+
+    /// Instantiation failed for a reason other than a missing or mismatched
+    /// import or a trap, e.g. a data segment out of bounds.
+    #[error("instantiation failed: {error}")]
     Instantiate {
         /// wasmi's instantiation error.
-        #[source]
-        source: wasmi::Error,
+        error: wasmi::Error,
     },
 
     /// The guest has no export of that name.
@@ -117,13 +170,14 @@ pub enum Error {
 
     /// An exported function does not have the parameter and result types
     /// the host asked for.
-    #[error("the guest's function `{name}` has another signature than the one requested")]
+    #[error("the guest's function `{name}` has type {actual}, not the requested {requested}")]
     SignatureMismatch {
         /// The function's export name.
         name: Box<str>,
-        /// wasmi's type-check error, naming both signatures.
-        #[source]
-        source: wasmi::Error,
+        /// The function's type.
+        actual: crate::FuncType,
+        /// The type the host asked for.
+        requested: crate::FuncType,
     },
 
     /// A call handle was used with a guest other than the one it came from.
@@ -149,19 +203,17 @@ pub enum Error {
         /// What kind of trap it was.
         code: TrapCode,
         /// wasmi's error.
-        #[source]
-        source: wasmi::Error,
+        error: wasmi::Error,
     },
 
-    /// A host function the guest called failed; `source` is the host
-    /// function's error, intact.
-    #[error("a host function failed during `{func}`")]
+    /// A host function the guest called failed; `error` is the host
+    /// function's error, intact (see also [`Error::root_cause`]).
+    #[error("a host function failed during `{func}`: {error}")]
     HostFunc {
         /// The export that was called, or `(start)` for the start function.
         func: Box<str>,
         /// The error the host function returned.
-        #[source]
-        source: Box<Error>,
+        error: Box<Error>,
     },
 
     /// A host's own error, returned from a host function with
@@ -185,13 +237,12 @@ pub enum Error {
     },
 
     /// A call failed without a WebAssembly trap or a host function error.
-    #[error("`{func}` failed")]
+    #[error("`{func}` failed: {error}")]
     Call {
         /// The export that was called, or `(start)` for the start function.
         func: Box<str>,
-        /// wasmi's error, which holds the host function's error if there was one.
-        #[source]
-        source: wasmi::Error,
+        /// wasmi's error.
+        error: wasmi::Error,
     },
 
     /// An access to linear memory fell outside the memory, or `addr + len`
@@ -577,7 +628,89 @@ pub enum Error {
     },
 }
 
+/// `{:?}` shows the message, as `{}` does: it is what `fn main() ->
+/// linmem::Result<()>` prints on failure.
+impl core::fmt::Debug for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
+/// ` at line L, column C`, or nothing for an unknown position.
+#[cfg(feature = "wat")]
+pub(crate) fn position(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        alloc::format!(" at line {line}, column {column}")
+    }
+}
+
+/// Bytes as hex: `7f 45 4c 46`.
+pub(crate) fn hex_prefix(bytes: &[u8]) -> String {
+    use core::fmt::Write;
+    let mut text = String::new();
+    for (i, byte) in bytes.iter().enumerate() {
+        let sep = if i == 0 { "" } else { " " };
+        let _ = write!(text, "{sep}{byte:02x}");
+    }
+    text
+}
+
 impl Error {
+    /// The innermost linmem error: for [`Error::HostFunc`], the error its
+    /// host function returned (itself unwrapped if it is a `HostFunc` of a
+    /// nested call); otherwise `self`. The direct way to an
+    /// [`Error::Abort`] or a host's own error:
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use linmem::{Error, HostContext};
+    /// let module = linmem::Module::new(r#"(module (import "env" "stop" (func $stop))
+    ///     (func (export "run") (call $stop)))"#)?;
+    /// let mut guest = module
+    ///     .guest()
+    ///     .host_func("env", "stop", |_: HostContext<'_, ()>| -> linmem::Result<()> {
+    ///         Err(Error::Abort { message: "boom".into(), file: "a.ts".into(), line: 1, column: 2 })
+    ///     })?
+    ///     .instantiate()?;
+    /// let err = guest.call::<(), ()>("run", ()).unwrap_err();
+    /// assert!(matches!(err.root_cause(), Error::Abort { message, .. } if message == "boom"));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn root_cause(&self) -> &Error {
+        match self {
+            Self::HostFunc { error, .. } => error.root_cause(),
+            other => other,
+        }
+    }
+
+    /// The WAT parser's error, with its message and position on one line.
+    #[cfg(feature = "wat")]
+    #[cold]
+    pub(crate) fn wat(error: wat::Error) -> Self {
+        let text = alloc::string::ToString::to_string(&error);
+        let message = text.lines().next().unwrap_or_default().trim();
+        // wast renders the position as `--> <file>:LINE:COLUMN`.
+        let (line, column) = text
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix("--> "))
+            .and_then(|place| {
+                let mut parts = place.rsplit(':');
+                let column = parts.next()?.trim().parse().ok()?;
+                let line = parts.next()?.trim().parse().ok()?;
+                Some((line, column))
+            })
+            .unwrap_or((0, 0));
+        Self::Wat {
+            message: Box::from(message),
+            line,
+            column,
+            error,
+        }
+    }
+
     /// The trap code, if this error is a guest trap.
     ///
     /// ```
@@ -609,7 +742,7 @@ impl Error {
     pub fn custom_ref<E: core::error::Error + 'static>(&self) -> Option<&E> {
         match self {
             Self::Custom(error) => error.downcast_ref(),
-            Self::HostFunc { source, .. } => source.custom_ref(),
+            Self::HostFunc { error: source, .. } => source.custom_ref(),
             _ => None,
         }
     }
@@ -620,7 +753,11 @@ impl Error {
     pub(crate) fn from_call(func: &str, source: wasmi::Error) -> Self {
         let func = Box::from(func);
         if let Some(code) = source.as_trap_code() {
-            return Self::Trap { func, code, source };
+            return Self::Trap {
+                func,
+                code,
+                error: source,
+            };
         }
         let mut source = source;
         if let Some(host) = source.downcast_mut::<Self>() {
@@ -631,10 +768,13 @@ impl Error {
             }
             return Self::HostFunc {
                 func,
-                source: Box::new(host),
+                error: Box::new(host),
             };
         }
-        Self::Call { func, source }
+        Self::Call {
+            func,
+            error: source,
+        }
     }
 
     /// The error for pointer arithmetic that overflowed: `addr` plus

@@ -26,6 +26,56 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # What a host can do
+//!
+//! | to ... | use |
+//! | --- | --- |
+//! | compile once, instantiate many | [`Module::new`] (wasm or WAT), [`Module::instantiate`], [`Module::guest`] for a [`GuestBuilder`] |
+//! | read and write memory | [`Guest::view`] / [`Guest::view_mut`]: [`read`](LinearMemoryView::read), [`write`](LinearMemoryViewMut::write), [`bytes`](LinearMemoryView::bytes), [`hex_dump`](LinearMemoryView::hex_dump) |
+//! | call exports | [`Guest::call`], or a cached [`GuestFunc`] from [`Guest::export_func`] |
+//! | give the guest host functions | [`GuestBuilder::host_func`] with a closure taking a [`HostContext`] (the calling guest's memory, host data, and its exports: [`HostContext::call`]) |
+//! | follow the guest's pointers | [`GuestPtr`], [`GuestSlice`]: typed, checked at every use, safe to keep across calls |
+//! | read and write C structs | [`memory_record!`] (C layout, little-endian), [`MemoryValue`] |
+//! | pass strings | [`str`](LinearMemoryView::str), [`c_str`](LinearMemoryView::c_str) (bounded), [`utf16_string`](LinearMemoryView::utf16_string), [`assemblyscript_string`](LinearMemoryView::assemblyscript_string), and their writes |
+//! | use the guest's allocator | [`Allocator`] (`alloc`/`dealloc`, `malloc`/`free`, wasm-bindgen, `cabi_realloc`), from the host or from inside a host function ([`GuestAccess`]) |
+//! | keep host data in guest memory | [`HostRegion`], a bump allocator over a range the guest leaves alone |
+//! | provide the memory | [`GuestBuilder::host_memory`], [`GuestBuilder::host_memory_static`] (a pre-allocated buffer) |
+//! | bound hostile guests | [`Limits`], fuel ([`metered_engine`]), a [`Deadline`] or [`CancelFlag`] per call |
+//! | handle types known at run time | [`Module::imports`], [`Module::exports`], [`Value`], [`DynamicFunc`], [`GuestGlobal`], [`GuestTable`], [`GuestBuilder::host_func_dynamic`] |
+//! | run any valid module | a module without memory instantiates; its views fail with [`Error::NoMemory`] |
+//!
+//! A host function that hands the guest a new string, through the guest's
+//! own allocator, with pointers and errors checked:
+//!
+//! ```
+//! # fn main() -> linmem::Result<()> {
+//! use linmem::{Allocator, HostContext, Module};
+//! let module = Module::new(r#"(module
+//!     (import "env" "hello" (func $hello (param i32) (result i32)))
+//!     (memory (export "memory") 1)
+//!     (global $next (mut i32) (i32.const 1024))
+//!     (func (export "alloc") (param $n i32) (result i32)
+//!         (global.get $next)
+//!         (global.set $next (i32.add (global.get $next) (local.get $n))))
+//!     (func (export "run") (result i32) (call $hello (i32.const 3))))"#)?;
+//! let mut guest = module
+//!     .guest()
+//!     .host_func("env", "hello", |mut cx: HostContext<'_, ()>, times: u32| {
+//!         let text = "hi ".repeat(usize::try_from(times).unwrap_or(0));
+//!         let slice = Allocator::detect(&cx)?.alloc_str(&mut cx, &text)?;
+//!         u32::try_from(slice.addr()).map_err(linmem::Error::custom)
+//!     })?
+//!     .instantiate()?;
+//! let ptr = guest.call::<(), u32>("run", ())?;
+//! assert_eq!(guest.view().str(ptr.into(), 9)?, "hi hi hi ");
+//! # Ok(()) }
+//! ```
+//!
+//! Every failure is an [`Error`] whose message says what happened with the
+//! numbers and names involved, e.g. `out of bounds: 4 bytes at address
+//! 65534 in a memory of 65536 bytes`, or `the guest's function `add` has
+//! type (i32, i32) -> i32, not the requested (i32) -> i32`.
+//!
 //! # Features
 //!
 //! | feature | default | what it does |
@@ -108,6 +158,7 @@ pub use self::{
         limits::{Denial, Limit, Limits, metered_engine},
     },
     lifecycle::{
+        access::GuestAccess,
         builder::GuestBuilder,
         func::GuestFunc,
         guest::{Guest, GuestState},
@@ -136,3 +187,8 @@ pub mod __private {
 #[cfg(all(doctest, feature = "wat"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The hostile-guests guide's example, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "wat"))]
+#[doc = include_str!("../docs/HOSTILE_GUESTS.md")]
+struct HostileGuestsDoctests;

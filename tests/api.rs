@@ -161,7 +161,74 @@ fn a_host_function_of_a_guest_without_memory_gets_a_no_memory_error() {
         .instantiate()
         .unwrap();
     match guest.call::<(), i32>("run", ()) {
-        Err(Error::HostFunc { source, .. }) => assert!(matches!(*source, Error::NoMemory)),
+        Err(Error::HostFunc { error: source, .. }) => assert!(matches!(*source, Error::NoMemory)),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn host_functions_call_the_calling_instance_with_the_same_checks() {
+    use linmem::{Allocator, Value};
+    let module = Module::new(
+        r#"(module
+             (import "env" "greet" (func $greet (param i32) (result i32)))
+             (memory (export "memory") 1)
+             (global $next (mut i32) (i32.const 1024))
+             (func (export "malloc") (param $size i32) (result i32)
+               (global.get $next)
+               (global.set $next (i32.add (global.get $next) (local.get $size))))
+             (func (export "free") (param i32))
+             (func (export "inc") (param i64) (result i64) (i64.add (local.get 0) (i64.const 1)))
+             (func (export "run") (param i32) (result i32) (call $greet (local.get 0))))"#,
+    )
+    .unwrap();
+    let other =
+        Module::new(r#"(module (func (export "inc") (param i64) (result i64) (local.get 0)))"#)
+            .unwrap()
+            .instantiate()
+            .unwrap();
+    let foreign = other.export_func::<i64, i64>("inc").unwrap();
+    let mut guest = module
+        .guest()
+        .host_func(
+            "env",
+            "greet",
+            move |mut cx: HostContext<'_, ()>, case: i32| {
+                match case {
+                    // the guest's allocator, from inside the host function
+                    0 => {
+                        let allocator = Allocator::detect(&cx)?;
+                        let slice = allocator.alloc_str(&mut cx, "hi")?;
+                        Ok(i32::try_from(slice.addr()).unwrap_or(-1))
+                    }
+                    // a dynamic call back into the guest
+                    1 => {
+                        let out = cx.call_dynamic("inc", &[Value::I64(41)])?;
+                        Ok(i32::try_from(out[0].i64().unwrap_or(0)).unwrap_or(-1))
+                    }
+                    // a handle of another guest is refused, not a wasmi panic
+                    2 => foreign.call(&mut cx, 1).map(|_| 0),
+                    // the wrong signature names both types
+                    3 => cx.call::<i32, i32>("inc", 1),
+                    _ => cx.call::<(), ()>("missing", ()).map(|()| 0),
+                }
+            },
+        )
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let addr = guest.call::<i32, i32>("run", 0).unwrap();
+    assert_eq!(addr, 1024);
+    assert_eq!(guest.view().str(1024, 2).unwrap(), "hi");
+    assert_eq!(guest.call::<i32, i32>("run", 1).unwrap(), 42);
+    let inner = |case: i32, guest: &mut linmem::Guest| match guest.call::<i32, i32>("run", case) {
+        Err(Error::HostFunc { error, .. }) => *error,
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(inner(2, &mut guest), Error::ForeignHandle { .. }));
+    assert_eq!(
+        inner(3, &mut guest).to_string(),
+        "the guest's function `inc` has type (i64) -> i64, not the requested (i32) -> i32"
+    );
+    assert!(matches!(inner(4, &mut guest), Error::MissingExport { .. }));
 }

@@ -32,9 +32,14 @@ fn reference_scenario_from_the_embedded_binary() {
 #[cfg(not(feature = "wat"))]
 #[test]
 fn text_input_without_the_wat_feature_is_a_compile_error() {
+    let err = Module::new("  (module)").unwrap_err();
+    assert!(matches!(err, Error::WatDisabled), "{err:?}");
+    assert!(err.to_string().contains("`wat` feature"), "{err}");
+    // Other text is not wasm either.
+    assert!(matches!(Module::new("hello"), Err(Error::Compile { .. })));
     assert!(matches!(
-        Module::new("(module)"),
-        Err(Error::Compile { .. })
+        Module::new(b"\xff\xfe"),
+        Err(Error::NotWasm { len: 2, .. })
     ));
 }
 

@@ -120,7 +120,7 @@ child_test! {
         for round in 0..20 {
             let err = guest.call::<i32, i32>("run", 1 + round).unwrap_err();
             match &err {
-                Error::HostFunc { func, source } => {
+                Error::HostFunc { func, error: source } => {
                     assert_eq!(&**func, "run");
                     match &**source {
                         Error::HostPanic { func, message } => {
@@ -142,7 +142,7 @@ child_test! {
         let err = guest.call_until::<i32, i32>("run", 3, &deadline).unwrap_err();
         assert!(matches!(
             err,
-            Error::HostFunc { ref source, .. } if matches!(**source, Error::HostPanic { .. })
+            Error::HostFunc { error: ref source, .. } if matches!(**source, Error::HostPanic { .. })
         ));
         let after = guest.fuel().unwrap();
         assert!(before - after < 100, "fuel lost: {before} -> {after}");
@@ -167,7 +167,7 @@ child_test! {
             .instantiate()
             .unwrap_err();
         match err {
-            Error::HostFunc { func, source } => {
+            Error::HostFunc { func, error: source } => {
                 assert_eq!(&*func, "(start)");
                 assert!(matches!(*source, Error::HostPanic { ref message, .. } if message.is_empty()));
             }
@@ -241,7 +241,7 @@ child_test! {
         let (err, deepest) = reenter(Limits::new().max_host_call_depth(0));
         assert_eq!(deepest, 0);
         match err {
-            Error::HostFunc { source, .. } => {
+            Error::HostFunc { error: source, .. } => {
                 assert!(matches!(*source, Error::ReentryLimit { depth: 0, ref func } if &**func == "env.down"));
             }
             other => panic!("{other:?}"),
@@ -513,7 +513,7 @@ fn host_function_sees_the_calling_instance_memory() {
         .call(&mut guest, ())
         .unwrap_err();
     assert!(
-        matches!(err, Error::HostFunc { ref source, .. } if matches!(**source, Error::MissingExport { .. })),
+        matches!(err, Error::HostFunc { error: ref source, .. } if matches!(**source, Error::NoMemory)),
         "{err:?}"
     );
 }

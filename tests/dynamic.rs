@@ -359,7 +359,7 @@ fn host_items_of_run_time_types() {
     assert_eq!(guest.data(), &["666 1.5"]);
     assert_eq!(guest.call::<(), i32>("size", ()).unwrap(), 10);
     let err = guest.call::<(), i32>("bad", ()).unwrap_err();
-    let Error::HostFunc { source, .. } = &err else {
+    let Error::HostFunc { error: source, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(

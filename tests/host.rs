@@ -93,7 +93,10 @@ fn a_bad_pointer_in_a_host_function_is_an_error_for_the_caller() {
         .call::<(i32, i32), ()>("log", (65_530, 10))
         .unwrap_err();
     match &err {
-        Error::HostFunc { func, source } => {
+        Error::HostFunc {
+            func,
+            error: source,
+        } => {
             assert_eq!(&**func, "log");
             assert!(
                 matches!(
@@ -111,7 +114,7 @@ fn a_bad_pointer_in_a_host_function_is_an_error_for_the_caller() {
     }
     // a negative i32 pointer arrives as a large u32 and is refused the same way
     let err = guest.call::<(i32, i32), ()>("log", (-1, 1)).unwrap_err();
-    assert!(matches!(&err, Error::HostFunc { source, .. }
+    assert!(matches!(&err, Error::HostFunc { error: source, .. }
         if matches!(**source, Error::OutOfBounds { addr: 0xFFFF_FFFF, .. })));
     // invalid UTF-8 is reported with its address
     guest
@@ -119,7 +122,7 @@ fn a_bad_pointer_in_a_host_function_is_an_error_for_the_caller() {
         .write_bytes(400, &[b'a', 0xC0, b'b'])
         .unwrap();
     let err = guest.call::<(i32, i32), ()>("log", (400, 3)).unwrap_err();
-    assert!(matches!(&err, Error::HostFunc { source, .. }
+    assert!(matches!(&err, Error::HostFunc { error: source, .. }
         if matches!(**source, Error::InvalidUtf8 { valid_up_to: 401, .. })));
     // nothing was logged, and the guest still works
     assert!(guest.data().lines.is_empty());
@@ -170,9 +173,11 @@ fn a_host_error_reaches_the_caller_intact() {
             limit: 10
         })
     );
-    assert_eq!(err.to_string(), "a host function failed during `run`");
-    let source = std::error::Error::source(&err).unwrap();
-    assert_eq!(source.to_string(), "quota exceeded: 11 of 10");
+    assert_eq!(
+        err.to_string(),
+        "a host function failed during `run`: quota exceeded: 11 of 10"
+    );
+    assert!(std::error::Error::source(&err).is_none());
     guest.call::<i32, ()>("run", 0).unwrap();
 }
 
@@ -249,7 +254,11 @@ fn a_host_function_of_the_wrong_type_is_an_instantiation_error() {
         .unwrap()
         .instantiate()
         .unwrap_err();
-    assert!(matches!(err, Error::Instantiate { .. }), "{err:?}");
+    assert!(matches!(err, Error::ImportMismatch { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the import `env`.`f` expects func (i32) -> () but the host gave func (i64) -> ()"
+    );
 }
 
 const AS_ABORT: &str = r#"(module
@@ -276,7 +285,11 @@ fn assemblyscript_abort_decodes_message_file_line_and_column() {
         .instantiate()
         .unwrap();
     let err = guest.call::<(), ()>("abort", ()).unwrap_err();
-    let Error::HostFunc { func, source } = &err else {
+    let Error::HostFunc {
+        func,
+        error: source,
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(&**func, "abort");
@@ -295,18 +308,18 @@ fn assemblyscript_abort_decodes_message_file_line_and_column() {
         other => panic!("expected Abort, got {other:?}"),
     }
     let err = guest.call::<(), ()>("abort_null", ()).unwrap_err();
-    assert!(matches!(&err, Error::HostFunc { source, .. }
+    assert!(matches!(&err, Error::HostFunc { error: source, .. }
         if matches!(&**source, Error::Abort { message, file, line: 1, column: 2 } if message.is_empty() && file.is_empty())));
     // a string pointer below 4 has no length header: an error, not a panic
     let err = guest.call::<(), ()>("abort_bad", ()).unwrap_err();
     assert!(
-        matches!(&err, Error::HostFunc { source, .. } if matches!(**source, Error::PtrOverflow { addr: 2, .. })),
+        matches!(&err, Error::HostFunc { error: source, .. } if matches!(**source, Error::PtrOverflow { addr: 2, .. })),
         "{err:?}"
     );
     // a length header of 4 GiB is refused before anything is allocated
     let err = guest.call::<(), ()>("abort_huge", ()).unwrap_err();
     assert!(
-        matches!(&err, Error::HostFunc { source, .. } if matches!(**source, Error::OutOfBounds { len: 0xFFFF_FFFF, .. })),
+        matches!(&err, Error::HostFunc { error: source, .. } if matches!(**source, Error::OutOfBounds { len: 0xFFFF_FFFF, .. })),
         "{err:?}"
     );
     assert_eq!(guest.call::<(), i32>("ok", ()).unwrap(), 1);
@@ -366,7 +379,7 @@ fn a_host_memory_smaller_than_the_import_requires_is_an_instantiation_error() {
         .unwrap();
     assert!(matches!(
         builder.instantiate(),
-        Err(Error::Instantiate { .. })
+        Err(Error::ImportMismatch { .. })
     ));
     assert!(matches!(
         module.guest().host_memory("env", "memory", 4, Some(3)),

@@ -277,7 +277,10 @@ fn after_a_host_function_error_state_is_as_left() -> linmem::Result<()> {
     let mut guest = calls_host()?;
     let err = guest.call::<i32, i32>("run", 1).unwrap_err();
     match &err {
-        Error::HostFunc { func, source } => {
+        Error::HostFunc {
+            func,
+            error: source,
+        } => {
             assert_eq!(&**func, "run");
             assert_eq!(source.custom_ref::<Refused>().map(|r| r.0), Some(1));
         }
@@ -291,7 +294,7 @@ fn after_a_host_function_error_state_is_as_left() -> linmem::Result<()> {
 
     let err = guest.call::<i32, i32>("run", 2).unwrap_err();
     match &err {
-        Error::HostFunc { source, .. } => assert!(
+        Error::HostFunc { error: source, .. } => assert!(
             matches!(
                 **source,
                 Error::OutOfBounds {

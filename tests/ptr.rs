@@ -376,7 +376,7 @@ fn host_functions_take_typed_pointers_and_bad_ones_fail_the_call() {
 
     // Bad pointers from the guest: errors that reach the caller intact.
     let source = |err: Error| match err {
-        Error::HostFunc { source, .. } => *source,
+        Error::HostFunc { error: source, .. } => *source,
         other => panic!("expected HostFunc, got {other:?}"),
     };
     let err = guest.call::<(i32, i32), i32>("sum", (-4, 2)).unwrap_err();

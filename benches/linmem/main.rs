@@ -12,6 +12,7 @@ mod common;
 mod contain;
 mod element_access;
 mod guest_loops;
+mod hot_paths;
 mod native;
 mod round_trip;
 mod startup;
@@ -22,6 +23,7 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches, contain::benches, async_calls::benches
+        guest_loops::benches, startup::benches, contain::benches, hot_paths::benches,
+        async_calls::benches
 }
 criterion_main!(benches);

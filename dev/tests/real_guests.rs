@@ -159,7 +159,7 @@ fn call<P: Values + linmem::wasmi::WasmParams, R: Values + linmem::wasmi::WasmRe
             event["trap"] = json!(trap_name(code));
             None
         }
-        Err(Error::HostFunc { source, .. }) => match *source {
+        Err(Error::HostFunc { error: source, .. }) => match *source {
             Error::Abort {
                 message,
                 file,
@@ -510,7 +510,11 @@ fn as_start_abort() -> Log {
     let err = builder
         .instantiate()
         .expect_err("the start function aborts");
-    let Error::HostFunc { func, source } = err else {
+    let Error::HostFunc {
+        func,
+        error: source,
+    } = err
+    else {
         panic!("expected a host function error, got {err}");
     };
     assert_eq!(&*func, "(start)");

@@ -3,6 +3,7 @@
 use crate::dynamic::types::FuncType;
 use crate::dynamic::value::Value;
 use crate::error::{Error, Result};
+use crate::lifecycle::access::{GuestAccess, check_owner};
 use crate::lifecycle::guest::{Guest, GuestId, export_error};
 use crate::lifecycle::instance::GuestInstance;
 use alloc::boxed::Box;
@@ -36,6 +37,15 @@ pub struct DynamicFunc {
 }
 
 impl DynamicFunc {
+    pub(crate) fn new(func: Func, ty: FuncType, name: Box<str>, guest: GuestId) -> Self {
+        Self {
+            func,
+            ty,
+            name,
+            guest,
+        }
+    }
+
     /// The export name the handle was looked up by.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -58,7 +68,7 @@ impl DynamicFunc {
     /// if `params` do not match the function's parameter types (nothing
     /// runs then); [`Error::Trap`], [`Error::HostFunc`] or [`Error::Call`]
     /// if the call fails.
-    pub fn call<T>(&self, guest: &mut Guest<T>, params: &[Value]) -> Result<Vec<Value>> {
+    pub fn call(&self, guest: &mut impl GuestAccess, params: &[Value]) -> Result<Vec<Value>> {
         let mut results: Vec<Value> = self
             .ty
             .results()
@@ -76,17 +86,13 @@ impl DynamicFunc {
     ///
     /// [`Error::ResultSlots`] if `results` has the wrong length; then those
     /// of [`call`](Self::call).
-    pub fn call_into<T>(
+    pub fn call_into(
         &self,
-        guest: &mut Guest<T>,
+        guest: &mut impl GuestAccess,
         params: &[Value],
         results: &mut [Value],
     ) -> Result<()> {
-        if !guest.owns(self.guest) {
-            return Err(Error::ForeignHandle {
-                name: self.name.clone(),
-            });
-        }
+        check_owner(guest, self.guest, &self.name)?;
         if params.len() != self.ty.params().len()
             || params
                 .iter()
@@ -121,7 +127,7 @@ impl DynamicFunc {
             })
             .collect();
         self.func
-            .call(guest.store_for_call(), &wasmi_params, &mut wasmi_results)
+            .call(guest.store_mut(), &wasmi_params, &mut wasmi_results)
             .map_err(|source| Error::from_call(&self.name, source))?;
         for (slot, value) in results.iter_mut().zip(&wasmi_results) {
             *slot = Value::from_wasmi(value, self.guest);

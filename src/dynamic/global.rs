@@ -3,6 +3,7 @@
 use crate::dynamic::types::GlobalType;
 use crate::dynamic::value::Value;
 use crate::error::{Error, Result};
+use crate::lifecycle::access::{GuestAccess, check_owner};
 use crate::lifecycle::guest::{Guest, GuestId, export_error};
 use crate::lifecycle::instance::GuestInstance;
 use alloc::boxed::Box;
@@ -35,14 +36,8 @@ pub struct GuestGlobal {
 }
 
 impl GuestGlobal {
-    fn check<T>(&self, guest: &Guest<T>) -> Result<()> {
-        if guest.owns(self.guest) {
-            Ok(())
-        } else {
-            Err(Error::ForeignHandle {
-                name: self.name.clone(),
-            })
-        }
+    fn check(&self, guest: &impl GuestAccess) -> Result<()> {
+        check_owner(guest, self.guest, &self.name)
     }
 
     /// The export name the handle was looked up by.
@@ -56,9 +51,9 @@ impl GuestGlobal {
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest it came from.
-    pub fn ty<T>(&self, guest: &Guest<T>) -> Result<GlobalType> {
+    pub fn ty(&self, guest: &impl GuestAccess) -> Result<GlobalType> {
         self.check(guest)?;
-        Ok(GlobalType::from_wasmi(&self.global.ty(&guest.store)))
+        Ok(GlobalType::from_wasmi(&self.global.ty(guest.store())))
     }
 
     /// The global's current value.
@@ -66,10 +61,10 @@ impl GuestGlobal {
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest it came from.
-    pub fn get<T>(&self, guest: &Guest<T>) -> Result<Value> {
+    pub fn get(&self, guest: &impl GuestAccess) -> Result<Value> {
         self.check(guest)?;
         Ok(Value::from_wasmi(
-            &self.global.get(&guest.store),
+            &self.global.get(guest.store()),
             self.guest,
         ))
     }
@@ -81,7 +76,7 @@ impl GuestGlobal {
     /// [`Error::ForeignHandle`] if `guest` (or a reference `value`) is not
     /// the guest it came from; [`Error::GlobalSet`] if the global is
     /// immutable or `value` has another type.
-    pub fn set<T>(&self, guest: &mut Guest<T>, value: Value) -> Result<()> {
+    pub fn set(&self, guest: &mut impl GuestAccess, value: Value) -> Result<()> {
         let ty = self.ty(guest)?;
         let wasmi_value = value.to_wasmi(self.guest, &self.name)?;
         if !ty.mutable || ty.content != value.ty() {
@@ -92,7 +87,7 @@ impl GuestGlobal {
             });
         }
         self.global
-            .set(&mut guest.store, wasmi_value)
+            .set(guest.store_mut(), wasmi_value)
             .map_err(|_| Error::GlobalSet {
                 name: self.name.clone(),
                 ty,

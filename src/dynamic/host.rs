@@ -54,7 +54,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         let params = || ty.params().iter().map(|t| t.to_wasmi());
         let results = || ty.results().iter().map(|t| t.to_wasmi());
         wasmi_core::FuncType::new(params(), results()).map_err(|source| Error::Instantiate {
-            source: wasmi::Error::new(alloc::format!("function type {ty}: {source}")),
+            error: wasmi::Error::new(alloc::format!("function type {ty}: {source}")),
         })?;
         let wasmi_ty = wasmi::FuncType::new(params(), results());
         let label: Box<str> = Box::from(name);
@@ -74,7 +74,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
                 },
             )
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         Ok(self)
     }
@@ -105,7 +105,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         self.as_wasmi_linker_mut()
             .define(module, name, global)
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         Ok(self)
     }
@@ -133,7 +133,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
             ValueType::ExternRef => (wasmi::RefType::Extern, Ref::Extern(wasmi::Nullable::Null)),
             _ => {
                 return Err(Error::Instantiate {
-                    source: wasmi::Error::new(alloc::format!(
+                    error: wasmi::Error::new(alloc::format!(
                         "a table holds references, not {element}"
                     )),
                 });
@@ -141,7 +141,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         };
         if maximum.is_some_and(|maximum| maximum < minimum) {
             return Err(Error::Instantiate {
-                source: wasmi::Error::new(alloc::format!(
+                error: wasmi::Error::new(alloc::format!(
                     "a table's minimum {minimum} is above its maximum"
                 )),
             });
@@ -151,7 +151,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
         self.as_wasmi_linker_mut()
             .define(module, name, table)
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         Ok(self)
     }

@@ -151,7 +151,7 @@ impl<T> Guest<T> {
         let instance = self.own_instance(instance, module_name)?;
         self.linker
             .instance(&mut self.store, module_name, instance)
-            .map_err(|source| Error::Instantiate { source })?;
+            .map_err(|source| Error::Instantiate { error: source })?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use crate::dynamic::types::TableType;
 use crate::dynamic::value::Value;
 use crate::error::{Error, Result};
+use crate::lifecycle::access::{GuestAccess, check_owner};
 use crate::lifecycle::guest::{Guest, GuestId, export_error};
 use crate::lifecycle::instance::GuestInstance;
 use alloc::boxed::Box;
@@ -32,14 +33,8 @@ pub struct GuestTable {
 }
 
 impl GuestTable {
-    fn check<T>(&self, guest: &Guest<T>) -> Result<()> {
-        if guest.owns(self.guest) {
-            Ok(())
-        } else {
-            Err(Error::ForeignHandle {
-                name: self.name.clone(),
-            })
-        }
+    fn check(&self, guest: &impl GuestAccess) -> Result<()> {
+        check_owner(guest, self.guest, &self.name)
     }
 
     /// The export name the handle was looked up by.
@@ -53,9 +48,9 @@ impl GuestTable {
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest it came from.
-    pub fn ty<T>(&self, guest: &Guest<T>) -> Result<TableType> {
+    pub fn ty(&self, guest: &impl GuestAccess) -> Result<TableType> {
         self.check(guest)?;
-        Ok(TableType::from_wasmi(&self.table.ty(&guest.store)))
+        Ok(TableType::from_wasmi(&self.table.ty(guest.store())))
     }
 
     /// The table's current number of elements.
@@ -63,9 +58,9 @@ impl GuestTable {
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest it came from.
-    pub fn size<T>(&self, guest: &Guest<T>) -> Result<u64> {
+    pub fn size(&self, guest: &impl GuestAccess) -> Result<u64> {
         self.check(guest)?;
-        Ok(self.table.size(&guest.store))
+        Ok(self.table.size(guest.store()))
     }
 
     /// The element at `index`.
@@ -74,14 +69,14 @@ impl GuestTable {
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest it came from;
     /// [`Error::TableOutOfRange`] if `index` is not below the table's size.
-    pub fn get<T>(&self, guest: &Guest<T>, index: u64) -> Result<Value> {
+    pub fn get(&self, guest: &impl GuestAccess, index: u64) -> Result<Value> {
         self.check(guest)?;
-        match self.table.get(&guest.store, index) {
+        match self.table.get(guest.store(), index) {
             Some(element) => Ok(Value::from_wasmi_ref(element, self.guest)),
             None => Err(Error::TableOutOfRange {
                 name: self.name.clone(),
                 index,
-                size: self.table.size(&guest.store),
+                size: self.table.size(guest.store()),
             }),
         }
     }

@@ -2,6 +2,7 @@
 //! guest buffers back out.
 
 use crate::error::{AllocationFault, Error, Result};
+use crate::lifecycle::access::GuestAccess;
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::guest::Guest;
 use crate::lifecycle::instance::GuestInstance;
@@ -134,22 +135,22 @@ enum Funcs<W> {
 
 impl<W: Word> Funcs<W> {
     /// Looks up the exports of convention `kind` in `instance`.
-    fn resolve<D>(guest: &Guest<D>, instance: GuestInstance, kind: AllocatorKind) -> Result<Self> {
+    fn resolve(lookup: &impl Lookup, kind: AllocatorKind) -> Result<Self> {
         Ok(match kind {
             AllocatorKind::AllocDealloc => Self::AllocDealloc {
-                alloc: guest.export_func_in(instance, "alloc")?,
-                dealloc: optional_func(guest, instance, "dealloc")?,
+                alloc: lookup.func("alloc")?,
+                dealloc: optional_func(lookup, "dealloc")?,
             },
             AllocatorKind::MallocFree => Self::MallocFree {
-                malloc: guest.export_func_in(instance, "malloc")?,
-                free: optional_func(guest, instance, "free")?,
+                malloc: lookup.func("malloc")?,
+                free: optional_func(lookup, "free")?,
             },
             AllocatorKind::WasmBindgen => Self::WasmBindgen {
-                malloc: guest.export_func_in(instance, "__wbindgen_malloc")?,
-                free: optional_func(guest, instance, "__wbindgen_free")?,
+                malloc: lookup.func("__wbindgen_malloc")?,
+                free: optional_func(lookup, "__wbindgen_free")?,
             },
             AllocatorKind::CanonicalAbi => Self::CanonicalAbi {
-                realloc: guest.export_func_in(instance, "cabi_realloc")?,
+                realloc: lookup.func("cabi_realloc")?,
             },
         })
     }
@@ -164,7 +165,7 @@ impl<W: Word> Funcs<W> {
     }
 
     /// Calls the allocating export; returns its name and the address.
-    fn alloc<D>(&self, guest: &mut Guest<D>, size: u64, align: u64) -> Result<(&str, u64)> {
+    fn alloc(&self, guest: &mut impl GuestAccess, size: u64, align: u64) -> Result<(&str, u64)> {
         let invalid = || Error::InvalidLayout { size, align };
         let size_word = W::from_u64(size).ok_or_else(invalid)?;
         let align_word = W::from_u64(align).ok_or_else(invalid)?;
@@ -183,7 +184,13 @@ impl<W: Word> Funcs<W> {
     }
 
     /// Calls the freeing export, if the convention has one.
-    fn dealloc<D>(&self, guest: &mut Guest<D>, addr: u64, size: u64, align: u64) -> Result<()> {
+    fn dealloc(
+        &self,
+        guest: &mut impl GuestAccess,
+        addr: u64,
+        size: u64,
+        align: u64,
+    ) -> Result<()> {
         let kind = self.kind();
         let missing = || Error::MissingExport {
             name: Box::from(kind.free_export().unwrap_or_default()),
@@ -271,7 +278,9 @@ pub struct Allocator {
 impl Allocator {
     /// Resolves the exports of convention `kind` in `guest`, once; the
     /// allocator works in the guest's default memory (the one
-    /// [`Guest::view`] shows).
+    /// [`Guest::view`] shows). `guest` is a [`Guest`], or the
+    /// [`HostContext`](crate::HostContext) of a host function, whose
+    /// calling instance's exports are used (see [`GuestAccess`]).
     ///
     /// # Errors
     ///
@@ -279,8 +288,8 @@ impl Allocator {
     /// allocating export is missing or not a function;
     /// [`Error::SignatureMismatch`] if it or the freeing export (when
     /// present) does not have the convention's signature.
-    pub fn new<D>(guest: &Guest<D>, kind: AllocatorKind) -> Result<Self> {
-        Self::new_in(guest, guest.main_instance(), guest.default_memory()?, kind)
+    pub fn new(guest: &impl GuestAccess, kind: AllocatorKind) -> Result<Self> {
+        Self::resolve(guest, guest, guest.default_memory_handle()?, kind)
     }
 
     /// Resolves the exports of convention `kind` in `instance` (the main one
@@ -297,14 +306,24 @@ impl Allocator {
         memory: GuestMemory,
         kind: AllocatorKind,
     ) -> Result<Self> {
+        Self::resolve(guest, &(guest, instance), memory, kind)
+    }
+
+    /// Resolves the exports found by `lookup`, for memory `memory` of `guest`.
+    fn resolve(
+        guest: &impl GuestAccess,
+        lookup: &impl Lookup,
+        memory: GuestMemory,
+        kind: AllocatorKind,
+    ) -> Result<Self> {
         // Check the memory is this guest's before wasmi looks at it (wasmi
         // panics on a memory of another store).
-        guest.view_of(memory)?;
-        let is_64 = memory.as_wasmi().ty(guest.as_wasmi_store()).is_64();
+        guest.memory_view(memory)?;
+        let is_64 = memory.as_wasmi().ty(guest.store()).is_64();
         let funcs = if is_64 {
-            Resolved::Memory64(Funcs::resolve(guest, instance, kind)?)
+            Resolved::Memory64(Funcs::resolve(lookup, kind)?)
         } else {
-            Resolved::Memory32(Funcs::resolve(guest, instance, kind)?)
+            Resolved::Memory32(Funcs::resolve(lookup, kind)?)
         };
         Ok(Self { funcs, memory })
     }
@@ -319,8 +338,9 @@ impl Allocator {
     /// [`Error::MissingExport`] (naming all four) if the guest exports none
     /// of them; otherwise the errors of [`Allocator::new`] for the first
     /// one found (a wrong signature is reported, not skipped).
-    pub fn detect<D>(guest: &Guest<D>) -> Result<Self> {
-        Self::detect_in(guest, guest.main_instance(), guest.default_memory()?)
+    pub fn detect(guest: &impl GuestAccess) -> Result<Self> {
+        let memory = guest.default_memory_handle()?;
+        Self::detect_with(|kind| Self::resolve(guest, guest, memory, kind))
     }
 
     /// Finds the allocator exported by `instance`, working in `memory`; see
@@ -334,8 +354,13 @@ impl Allocator {
         instance: GuestInstance,
         memory: GuestMemory,
     ) -> Result<Self> {
+        Self::detect_with(|kind| Self::new_in(guest, instance, memory, kind))
+    }
+
+    /// The first convention `resolve` finds.
+    fn detect_with(resolve: impl Fn(AllocatorKind) -> Result<Self>) -> Result<Self> {
         for kind in DETECTION_ORDER {
-            match Self::new_in(guest, instance, memory, kind) {
+            match resolve(kind) {
                 Err(Error::MissingExport { .. }) => {}
                 found => return found,
             }
@@ -374,7 +399,12 @@ impl Allocator {
     /// [`Error::BadAllocation`] if it returns null, a range outside the
     /// memory, or a misaligned address; [`Error::ForeignHandle`] if `guest`
     /// is not the one the allocator was resolved from.
-    pub fn alloc<D>(&self, guest: &mut Guest<D>, size: u64, align: u64) -> Result<GuestSlice<u8>> {
+    pub fn alloc(
+        &self,
+        guest: &mut impl GuestAccess,
+        size: u64,
+        align: u64,
+    ) -> Result<GuestSlice<u8>> {
         if !align.is_power_of_two() {
             return Err(Error::InvalidLayout { size, align });
         }
@@ -396,7 +426,7 @@ impl Allocator {
             return Err(fault(AllocationFault::Misaligned));
         }
         // The allocator may have grown the memory: look at it as it is now.
-        let view = guest.view_of(self.memory)?;
+        let view = guest.memory_view(self.memory)?;
         if view.bytes(addr, size).is_err() {
             return Err(fault(AllocationFault::OutOfBounds {
                 memory_size: view.len(),
@@ -417,9 +447,9 @@ impl Allocator {
     /// [`Error::HostFunc`] or [`Error::Call`] if the free function fails;
     /// [`Error::ForeignHandle`] if `guest` is not the one the allocator was
     /// resolved from.
-    pub fn dealloc<D>(
+    pub fn dealloc(
         &self,
-        guest: &mut Guest<D>,
+        guest: &mut impl GuestAccess,
         ptr: GuestPtr<u8>,
         size: u64,
         align: u64,
@@ -436,10 +466,10 @@ impl Allocator {
     /// # Errors
     ///
     /// Those of [`alloc`](Self::alloc).
-    pub fn alloc_bytes<D>(&self, guest: &mut Guest<D>, data: &[u8]) -> Result<GuestSlice<u8>> {
+    pub fn alloc_bytes(&self, guest: &mut impl GuestAccess, data: &[u8]) -> Result<GuestSlice<u8>> {
         let slice = self.alloc(guest, to_u64(data.len()), 1)?;
         guest
-            .view_mut_of(self.memory)?
+            .memory_view_mut(self.memory)?
             .slice_mut(slice)?
             .copy_from_slice(data);
         Ok(slice)
@@ -451,7 +481,7 @@ impl Allocator {
     /// # Errors
     ///
     /// Those of [`alloc`](Self::alloc).
-    pub fn alloc_str<D>(&self, guest: &mut Guest<D>, text: &str) -> Result<GuestSlice<u8>> {
+    pub fn alloc_str(&self, guest: &mut impl GuestAccess, text: &str) -> Result<GuestSlice<u8>> {
         self.alloc_bytes(guest, text.as_bytes())
     }
 
@@ -482,16 +512,18 @@ impl Allocator {
     ///
     /// [`Error::PtrOverflow`] if the values' byte length overflows; the
     /// errors of [`alloc`](Self::alloc).
-    pub fn alloc_slice<D, T: RecordField>(
+    pub fn alloc_slice<T: RecordField>(
         &self,
-        guest: &mut Guest<D>,
+        guest: &mut impl GuestAccess,
         values: &[T],
     ) -> Result<GuestSlice<T>> {
         let count = to_u64(values.len());
         let size = GuestSlice::<T>::new(GuestPtr::new(0), count).byte_len()?;
         let bytes = self.alloc(guest, size, to_u64(T::ALIGN))?;
         let slice = GuestSlice::new(bytes.ptr().cast(), count);
-        guest.view_mut_of(self.memory)?.store_slice(slice, values)?;
+        guest
+            .memory_view_mut(self.memory)?
+            .store_slice(slice, values)?;
         Ok(slice)
     }
 
@@ -503,9 +535,9 @@ impl Allocator {
     ///
     /// [`Error::PtrOverflow`] if the slice's byte length overflows; the
     /// errors of [`dealloc`](Self::dealloc).
-    pub fn free<D, T: RecordField>(
+    pub fn free<T: RecordField>(
         &self,
-        guest: &mut Guest<D>,
+        guest: &mut impl GuestAccess,
         slice: GuestSlice<T>,
     ) -> Result<()> {
         let size = slice.byte_len()?;
@@ -519,8 +551,12 @@ impl Allocator {
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory (nothing is
     /// freed then); the errors of [`free`](Self::free).
-    pub fn take_bytes<D>(&self, guest: &mut Guest<D>, slice: GuestSlice<u8>) -> Result<Vec<u8>> {
-        let bytes = guest.view_of(self.memory)?.slice(slice)?.to_vec();
+    pub fn take_bytes(
+        &self,
+        guest: &mut impl GuestAccess,
+        slice: GuestSlice<u8>,
+    ) -> Result<Vec<u8>> {
+        let bytes = guest.memory_view(self.memory)?.slice(slice)?.to_vec();
         self.free(guest, slice)?;
         Ok(bytes)
     }
@@ -534,7 +570,11 @@ impl Allocator {
     /// freed then); the errors of [`free`](Self::free);
     /// [`Error::InvalidUtf8`] if the bytes are not UTF-8 (they are freed
     /// all the same).
-    pub fn take_string<D>(&self, guest: &mut Guest<D>, slice: GuestSlice<u8>) -> Result<String> {
+    pub fn take_string(
+        &self,
+        guest: &mut impl GuestAccess,
+        slice: GuestSlice<u8>,
+    ) -> Result<String> {
         let bytes = self.take_bytes(guest, slice)?;
         String::from_utf8(bytes).map_err(|err| {
             let source = err.utf8_error();
@@ -555,28 +595,51 @@ impl Allocator {
     /// [`Error::PtrOverflow`] or [`Error::OutOfBounds`] if the slice's
     /// range is invalid (nothing is freed then); the errors of
     /// [`free`](Self::free).
-    pub fn take_vec<D, T: RecordField>(
+    pub fn take_vec<T: RecordField>(
         &self,
-        guest: &mut Guest<D>,
+        guest: &mut impl GuestAccess,
         slice: GuestSlice<T>,
     ) -> Result<Vec<T>> {
-        let values = guest.view_of(self.memory)?.load_vec(slice)?;
+        let values = guest.memory_view(self.memory)?.load_vec(slice)?;
         self.free(guest, slice)?;
         Ok(values)
     }
 }
 
+/// Where the allocator's exports are looked up: an instance of a guest, or
+/// the guest (main instance) or host context (calling instance) itself.
+trait Lookup {
+    fn func<P: wasmi::WasmParams, R: wasmi::WasmResults>(
+        &self,
+        name: &str,
+    ) -> Result<GuestFunc<P, R>>;
+}
+
+impl<G: GuestAccess> Lookup for G {
+    fn func<P: wasmi::WasmParams, R: wasmi::WasmResults>(
+        &self,
+        name: &str,
+    ) -> Result<GuestFunc<P, R>> {
+        self.lookup_func(name)
+    }
+}
+
+impl<D> Lookup for (&Guest<D>, GuestInstance) {
+    fn func<P: wasmi::WasmParams, R: wasmi::WasmResults>(
+        &self,
+        name: &str,
+    ) -> Result<GuestFunc<P, R>> {
+        self.0.export_func_in(self.1, name)
+    }
+}
+
 /// The handle to the export `name` if the guest has one of that name.
-fn optional_func<D, P, R>(
-    guest: &Guest<D>,
-    instance: GuestInstance,
-    name: &str,
-) -> Result<Option<GuestFunc<P, R>>>
+fn optional_func<P, R>(lookup: &impl Lookup, name: &str) -> Result<Option<GuestFunc<P, R>>>
 where
     P: wasmi::WasmParams,
     R: wasmi::WasmResults,
 {
-    match guest.export_func_in(instance, name) {
+    match lookup.func(name) {
         Ok(func) => Ok(Some(func)),
         Err(Error::MissingExport { .. }) => Ok(None),
         Err(err) => Err(err),

@@ -38,7 +38,7 @@ use wasmi::{Caller, Extern};
 /// ```
 ///
 /// A host function fails the guest's call by returning an error; the caller
-/// gets [`Error::HostFunc`] with that error intact as its source (use
+/// gets [`Error::HostFunc`] with that error intact as its `error` field (use
 /// [`Error::custom`] for the host's own error types).
 pub struct HostContext<'a, T> {
     pub(crate) caller: Caller<'a, GuestState<T>>,
@@ -119,7 +119,7 @@ impl<'a, T> HostContext<'a, T> {
     /// (while the start function runs, or when the caller is an instance
     /// added with [`Guest::add_instance`](crate::Guest::add_instance)) the
     /// calling instance's export of that name.
-    fn memory(&self) -> Result<GuestMemory> {
+    pub(crate) fn memory(&self) -> Result<GuestMemory> {
         calling_memory(&self.caller)
     }
 

@@ -246,8 +246,8 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
                     Err(wasmi::Error::host(Suspend))
                 },
             )
-            .map_err(|source| Error::Instantiate {
-                source: source.into(),
+            .map_err(|error| Error::Instantiate {
+                error: error.into(),
             })?;
         Ok(self)
     }

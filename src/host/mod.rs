@@ -2,6 +2,7 @@
 //! see of the calling guest, and moving data through the guest's allocator.
 
 pub(crate) mod allocator;
+pub(crate) mod calls;
 pub(crate) mod context;
 pub(crate) mod context_async;
 pub(crate) mod func;

@@ -53,13 +53,13 @@ pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> Result<wasmi::Module> {
             wasmi::Module::new(engine, wasm)
         }));
         match compiled {
-            Ok(module) => module.map_err(|source| Error::Compile { source }),
+            Ok(module) => module.map_err(|source| Error::Compile { error: source }),
             Err(payload) => match wasmi::Module::validate(engine, wasm) {
                 // wasmi 2.0 translates while it validates under eager
                 // compilation: its translator can trip on an invalid
                 // module before the validator refuses it. That module is
                 // a plain compile error.
-                Err(source) => Err(Error::Compile { source }),
+                Err(source) => Err(Error::Compile { error: source }),
                 Ok(()) => Err(Error::TranslatorPanic {
                     message: panic_message(payload.as_ref()),
                 }),
@@ -68,7 +68,7 @@ pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> Result<wasmi::Module> {
     }
     #[cfg(not(feature = "std"))]
     {
-        wasmi::Module::new(engine, wasm).map_err(|source| Error::Compile { source })
+        wasmi::Module::new(engine, wasm).map_err(|source| Error::Compile { error: source })
     }
 }
 

@@ -32,7 +32,7 @@ impl<T: 'static> GuestBuilder<'_, T> {
     ///     (func (export "run") (call $abort (i32.const 16) (i32.const 32) (i32.const 3) (i32.const 5))))"#)?;
     /// let mut guest = module.guest().assemblyscript_abort()?.instantiate()?;
     /// let err = guest.call::<(), ()>("run", ()).unwrap_err();
-    /// let linmem::Error::HostFunc { source, .. } = err else { panic!("{err}") };
+    /// let linmem::Error::HostFunc { error: source, .. } = err else { panic!("{err}") };
     /// assert_eq!(source.to_string(), "the guest aborted: boom at index.ts:3:5");
     /// # Ok(()) }
     /// ```

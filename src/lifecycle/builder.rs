@@ -10,7 +10,8 @@ use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::boxed::Box;
-use wasmi::errors::{ErrorKind, LinkerError};
+use alloc::string::ToString;
+use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
 use wasmi::{Extern, ExternType, Instance, Linker, Memory, MemoryType, Store};
 
 /// Instantiates a [`Module`] as a [`Guest`]: host functions, host-created
@@ -54,8 +55,10 @@ impl<'m, T> GuestBuilder<'m, T> {
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
-        // Unlimited fuel on a metering engine (an error on another: ignored).
-        store.set_fuel(u64::MAX).unwrap_or(());
+        // Unlimited fuel on a metering engine.
+        if module.metered() {
+            store.set_fuel(u64::MAX).unwrap_or(());
+        }
         Self {
             module,
             store,
@@ -133,7 +136,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         func: impl HostFunc<T, P, R>,
     ) -> Result<Self> {
         func.define(&mut self.linker, module, name)
-            .map_err(|source| Error::Instantiate { source })?;
+            .map_err(|source| Error::Instantiate { error: source })?;
         Ok(self)
     }
 
@@ -265,7 +268,7 @@ impl<'m, T> GuestBuilder<'m, T> {
                 .data()
                 .limiter
                 .instantiation_error(denials, source)
-                .unwrap_or_else(|source| Error::Instantiate { source })
+                .unwrap_or_else(|source| Error::Instantiate { error: source })
         })
     }
 
@@ -274,7 +277,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         self.linker
             .define(module, name, memory)
             .map_err(|source| Error::Instantiate {
-                source: source.into(),
+                error: source.into(),
             })?;
         let state = self.store.data();
         let handle = GuestMemory::new(&self.store, memory, state.guest);
@@ -335,8 +338,10 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// function `(start)`) if the start function fails (with
     /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if it runs out
     /// of fuel, [`fuel(0)`](Self::fuel) included);
-    /// [`Error::Instantiate`] for other instantiation failures (e.g. an
-    /// import of the wrong type); [`Error::MissingMemory`] if the memory
+    /// [`Error::ImportMismatch`] if an import the host gave has another
+    /// type than the module expects; [`Error::Instantiate`] for other
+    /// instantiation failures (e.g. a data segment out of bounds);
+    /// [`Error::MissingMemory`] if the memory
     /// named with [`default_memory`](Self::default_memory) is not an
     /// exported memory (checked before anything runs);
     /// [`Error::LimitExceeded`] if the module needs more than the
@@ -433,7 +438,7 @@ pub(crate) fn instantiate_in<T>(
     };
     let start = instance
         .get_typed_func::<(), ()>(&*store, name)
-        .map_err(|source| Error::Instantiate { source })?;
+        .map_err(|source| Error::Instantiate { error: source })?;
     match deadline {
         Some(deadline) => run_until(&start, START, store, (), deadline)?,
         None => start
@@ -492,7 +497,7 @@ fn memory_type(initial: u32, maximum: Option<u32>) -> Result<MemoryType> {
     let mut builder = MemoryType::builder();
     builder.min(u64::from(initial)).max(maximum.map(u64::from));
     builder.build().map_err(|source| Error::Instantiate {
-        source: source.into(),
+        error: source.into(),
     })
 }
 
@@ -506,6 +511,66 @@ pub(crate) fn undefined_import(module: &str, name: &str, expected: &'static str)
     }
 }
 
+/// An import of the wrong type, in wasm notation.
+fn import_mismatch(error: &InstantiationError) -> Option<Error> {
+    use crate::dynamic::types::{FuncType, GlobalType, MemoryType, TableType};
+    use alloc::format;
+    let (name, expected, given) = match error {
+        InstantiationError::ImportTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            format!("{}", crate::ExternType::from_wasmi(expected)),
+            format!("a {}", crate::lifecycle::guest::extern_kind(actual)),
+        ),
+        InstantiationError::FuncTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            format!("func {}", FuncType::from_wasmi(expected)),
+            format!("func {}", FuncType::from_wasmi(actual)),
+        ),
+        InstantiationError::MemoryTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            MemoryType::from_wasmi(expected).to_string(),
+            MemoryType::from_wasmi(actual).to_string(),
+        ),
+        InstantiationError::TableTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            TableType::from_wasmi(expected).to_string(),
+            TableType::from_wasmi(actual).to_string(),
+        ),
+        InstantiationError::GlobalTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => (
+            name,
+            GlobalType::from_wasmi(expected).to_string(),
+            GlobalType::from_wasmi(actual).to_string(),
+        ),
+        _ => return None,
+    };
+    Some(Error::ImportMismatch {
+        module: Box::from(name.module()),
+        name: Box::from(name.name()),
+        expected: expected.into_boxed_str(),
+        given: given.into_boxed_str(),
+    })
+}
+
 /// Sorts wasmi's instantiation errors into linmem's variants.
 #[cold]
 pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
@@ -515,7 +580,10 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             name: Box::from(name.name()),
             kind: extern_type_kind(ty),
         },
+        ErrorKind::Instantiation(error) => {
+            import_mismatch(error).unwrap_or(Error::Instantiate { error: source })
+        }
         ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
-        _ => Error::Instantiate { source },
+        _ => Error::Instantiate { error: source },
     }
 }

@@ -152,9 +152,9 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
                     pending
                         .start(run.store(), &mut results)
                         .await
-                        .map_err(|source| Error::HostFunc {
+                        .map_err(|error| Error::HostFunc {
                             func: Box::from(name),
-                            source: Box::new(source),
+                            error: Box::new(error),
                         })?;
                     SlicedCall::<T>::check(deadline, name)?;
                     call.resume(run.store(), &results)

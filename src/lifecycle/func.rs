@@ -1,12 +1,13 @@
 //! Typed handles to a guest's exported functions, looked up once.
 
 use crate::error::{Error, Result};
-use crate::lifecycle::guest::{Guest, GuestId};
+use crate::lifecycle::access::{GuestAccess, check_owner};
+use crate::lifecycle::guest::GuestId;
 use alloc::boxed::Box;
 use wasmi::{TypedFunc, WasmParams, WasmResults};
 
-/// A typed handle to one exported function of one [`Guest`], from
-/// [`Guest::export_func`]. Calling it does no name lookup and no type check: it goes
+/// A typed handle to one exported function of one [`Guest`](crate::Guest), from
+/// [`Guest::export_func`](crate::Guest::export_func). Calling it does no name lookup and no type check: it goes
 /// straight to wasmi's [`TypedFunc`](https://docs.rs/wasmi/2/wasmi/struct.TypedFunc.html).
 #[derive(Debug)]
 pub struct GuestFunc<P, R> {
@@ -34,7 +35,9 @@ impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
         }
     }
 
-    /// Calls the function in `guest`, which must be the guest it came from.
+    /// Calls the function in `guest`, which must be the guest it came from:
+    /// the [`Guest`](crate::Guest) itself, or the [`HostContext`](crate::HostContext) of
+    /// a host function it called (see [`GuestAccess`]).
     ///
     /// # Errors
     ///
@@ -45,14 +48,10 @@ impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
     /// the call fails otherwise (e.g. a host function's error). The guest
     /// stays usable.
     #[inline]
-    pub fn call<T>(&self, guest: &mut Guest<T>, params: P) -> Result<R> {
-        if !guest.owns(self.guest) {
-            return Err(Error::ForeignHandle {
-                name: self.name.clone(),
-            });
-        }
+    pub fn call(&self, guest: &mut impl GuestAccess, params: P) -> Result<R> {
+        check_owner(guest, self.guest, &self.name)?;
         self.func
-            .call(guest.store_for_call(), params)
+            .call(guest.store_mut(), params)
             .map_err(|source| Error::from_call(&self.name, source))
     }
 

@@ -142,13 +142,22 @@ pub(crate) fn next_guest_id() -> GuestId {
 /// broken its *own* invariants (a half-written structure, a held lock in
 /// its allocator). Whether to keep using it or to instantiate a fresh one
 /// is the host's call; the host's own state is never affected.
-#[derive(Debug)]
 pub struct Guest<T = ()> {
     pub(crate) store: Store<GuestState<T>>,
     pub(crate) linker: Linker<GuestState<T>>,
     pub(crate) instance: Instance,
     pub(crate) memory: Option<GuestMemory>,
     pub(crate) id: GuestId,
+}
+
+/// A short form: the default memory's size in pages, not wasmi's store.
+impl<T> core::fmt::Debug for Guest<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let pages = self.memory.map(|memory| memory.view(&self.store).pages());
+        f.debug_struct("Guest")
+            .field("pages", &pages)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Guest {
@@ -374,7 +383,18 @@ impl<T> Guest<T> {
     /// reaches an async host function (use [`call_async`](Self::call_async));
     /// [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
-        self.export_func::<P, R>(name)?.call(self, params)
+        // The lookup and the call, without the handle's owned name: the
+        // name is copied only into an error.
+        let func = match self.instance.get_export(&self.store, name) {
+            Some(Extern::Func(func)) => func,
+            other => return Err(export_error(name, "function", other)),
+        };
+        let typed = func
+            .typed::<P, R>(&self.store)
+            .map_err(|_| signature_mismatch::<P, R>(name, &func.ty(&self.store)))?;
+        typed
+            .call(&mut self.store, params)
+            .map_err(|error| Error::from_call(name, error))
     }
 
     /// Looks up the exported function `name` once and returns a typed handle
@@ -422,10 +442,7 @@ impl<T> Guest<T> {
         };
         let typed = func
             .typed::<P, R>(&self.store)
-            .map_err(|source| Error::SignatureMismatch {
-                name: Box::from(name),
-                source,
-            })?;
+            .map_err(|_| signature_mismatch::<P, R>(name, &func.ty(&self.store)))?;
         Ok(GuestFunc::new(typed, name, self.id))
     }
 
@@ -530,6 +547,26 @@ impl<T> Guest<T> {
     }
 }
 
+/// The error for a function `name` of type `actual` asked for as `P -> R`.
+#[cold]
+pub(crate) fn signature_mismatch<P: WasmParams, R: WasmResults>(
+    name: &str,
+    actual: &wasmi::FuncType,
+) -> Error {
+    use crate::dynamic::types::{FuncType, ValueType};
+    let types = |list: &[wasmi::ValType]| {
+        list.iter()
+            .copied()
+            .map(ValueType::from_wasmi)
+            .collect::<alloc::vec::Vec<_>>()
+    };
+    Error::SignatureMismatch {
+        name: Box::from(name),
+        actual: FuncType::from_wasmi(actual),
+        requested: FuncType::new(types(P::types().as_ref()), types(R::types().as_ref())),
+    }
+}
+
 /// The error for an export `name` that is missing or not of the `expected` kind.
 #[cold]
 pub(crate) fn export_error(name: &str, expected: &'static str, found: Option<Extern>) -> Error {
@@ -544,7 +581,7 @@ pub(crate) fn export_error(name: &str, expected: &'static str, found: Option<Ext
     }
 }
 
-fn extern_kind(item: &Extern) -> &'static str {
+pub(crate) fn extern_kind(item: &Extern) -> &'static str {
     match item {
         Extern::Func(_) => "function",
         Extern::Memory(_) => "memory",

@@ -1,6 +1,7 @@
 //! Guest lifecycle: compiling modules, building and instantiating guests,
 //! calling their exports.
 
+pub(crate) mod access;
 pub(crate) mod builder;
 pub(crate) mod call_async;
 pub(crate) mod func;

@@ -20,7 +20,6 @@ pub const LINEAR_MEMORY_WAT: &str = include_str!("../../fixtures/linear_memory.w
 pub const LINEAR_MEMORY_WASM: &[u8] = include_bytes!("../../fixtures/linear_memory.wasm");
 
 /// The first four bytes of every binary wasm module.
-#[cfg(feature = "wat")]
 const WASM_MAGIC: &[u8; 4] = b"\0asm";
 
 /// A validated WebAssembly module, ready to be instantiated as many
@@ -49,6 +48,9 @@ const WASM_MAGIC: &[u8; 4] = b"\0asm";
 #[derive(Debug, Clone)]
 pub struct Module {
     module: wasmi::Module,
+    /// Whether its engine meters fuel, asked once here rather than by
+    /// every instantiation (wasmi answers "no" with a boxed error).
+    metered: bool,
     /// The export name linmem gave the module's start function, which it
     /// runs itself after instantiation (see [`Module::start_export`]).
     start: Option<Box<str>>,
@@ -60,16 +62,26 @@ impl Module {
     /// (wasmi's defaults, every function translated now).
     ///
     /// Input that starts with the wasm magic number `\0asm` is read as
-    /// binary; anything else as text.
+    /// binary; UTF-8 input without control characters (other than
+    /// whitespace) as text; anything else is [`Error::NotWasm`].
+    ///
+    /// ```
+    /// let err = linmem::Module::new("(module (func (result i32) (i64.const 1)))").unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid wasm module: type mismatch: expected i32, found i64 (at offset 0x1a)");
+    /// let err = linmem::Module::new("(module\n  (fun))").unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid WAT text at line 2, column 4: expected valid module field");
+    /// let err = linmem::Module::new(b"\x7fELF\x02\x01\x01\0\0\0\0").unwrap_err();
+    /// assert!(err.to_string().ends_with("nor WAT text (it is not UTF-8 text): 11 bytes starting with 7f 45 4c 46 02 01 01 00"));
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`Error::Wat`] if the text does not parse; [`Error::Compile`] if the
-    /// module is not valid WebAssembly (without the `wat` feature, text
-    /// input is also reported as [`Error::Compile`]); [`Error::Refused`] if
-    /// it is valid but reaches a known wasmi bug (a memory64 maximum above
-    /// 2^48 - 1 pages); [`Error::TranslatorPanic`] if wasmi's translator
-    /// panics on it.
+    /// [`Error::NotWasm`] if the input is neither wasm nor UTF-8 text;
+    /// [`Error::Wat`] if the text does not parse ([`Error::WatDisabled`]
+    /// without the `wat` feature); [`Error::Compile`] if the module is not
+    /// valid WebAssembly; [`Error::Refused`] if it is valid but reaches a
+    /// known wasmi bug (a memory64 maximum above 2^48 - 1 pages);
+    /// [`Error::TranslatorPanic`] if wasmi's translator panics on it.
     pub fn new(source: impl AsRef<[u8]>) -> Result<Self> {
         Self::with_engine(&default_engine(), source)
     }
@@ -85,17 +97,36 @@ impl Module {
     ///
     /// # Errors
     ///
-    /// [`Error::Wat`] if the text does not parse; [`Error::Compile`] if the
-    /// module is not valid WebAssembly; [`Error::Refused`] or
-    /// [`Error::TranslatorPanic`] as for [`Module::new`].
+    /// Those of [`Module::new`].
     pub fn with_engine(engine: &Engine, source: impl AsRef<[u8]>) -> Result<Self> {
         let source = source.as_ref();
-        #[cfg(feature = "wat")]
-        if !source.starts_with(WASM_MAGIC) {
-            let wasm = wat::parse_bytes(source).map_err(|source| Error::Wat { source })?;
-            return Self::from_wasm(engine, &wasm);
+        if source.starts_with(WASM_MAGIC) {
+            return Self::from_wasm(engine, source);
         }
-        Self::from_wasm(engine, source)
+        // Text is UTF-8 without control characters other than whitespace
+        // (WAT escapes them in strings); anything else is binary.
+        let text = core::str::from_utf8(source)
+            .ok()
+            .filter(|text| !text.chars().any(|c| c.is_control() && !c.is_whitespace()));
+        let Some(text) = text else {
+            return Err(Error::NotWasm {
+                len: source.len(),
+                head: source.iter().copied().take(8).collect(),
+            });
+        };
+        #[cfg(feature = "wat")]
+        {
+            let wasm = wat::parse_str(text).map_err(Error::wat)?;
+            Self::from_wasm(engine, &wasm)
+        }
+        #[cfg(not(feature = "wat"))]
+        {
+            let text = text.trim_start();
+            if text.starts_with('(') || text.starts_with(";;") {
+                return Err(Error::WatDisabled);
+            }
+            Self::from_wasm(engine, source)
+        }
     }
 
     /// Screens and compiles a binary wasm module.
@@ -110,6 +141,7 @@ impl Module {
         };
         match compile(engine, &screened.wasm) {
             Ok(module) => Ok(Self {
+                metered: metered(&module),
                 module,
                 start: screened.start,
             }),
@@ -180,6 +212,17 @@ impl Module {
     pub fn as_wasmi(&self) -> &wasmi::Module {
         &self.module
     }
+
+    /// Whether the module's engine meters fuel.
+    pub(crate) fn metered(&self) -> bool {
+        self.metered
+    }
+}
+
+/// Whether `module`'s engine meters fuel (asked once per module: wasmi
+/// answers "no" with a boxed error, too slow for every instantiation).
+fn metered(module: &wasmi::Module) -> bool {
+    wasmi::Store::new(module.engine(), ()).set_fuel(0).is_ok()
 }
 
 /// A module compiled by wasmi directly: linmem neither screened its types
@@ -187,6 +230,7 @@ impl Module {
 impl From<wasmi::Module> for Module {
     fn from(module: wasmi::Module) -> Self {
         Self {
+            metered: metered(&module),
             module,
             start: None,
         }
