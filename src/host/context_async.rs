@@ -24,7 +24,7 @@ use wasmi::Store;
 /// #     (memory (export "memory") 1))"#)?;
 /// let builder = module.guest().host_func_async("env", "read", |cx, ptr: u32| {
 ///     Box::pin(async move {
-///         let view = cx.view(|view| view); // error: the view cannot leave the closure
+///         let view = cx.view(|view| Ok(view))?; // error: the view cannot leave the closure
 ///         core::future::ready(()).await;
 ///         view.read::<u32>(ptr.into())
 ///     })
