@@ -31,7 +31,7 @@ use wasmi::{Caller, Linker, WasmRet, WasmTy};
 ///   host calls of the same store already run is refused with
 ///   [`Error::ReentryLimit`] before it runs, so nesting cannot overflow
 ///   the host stack. This holds for calls made through the raw wasmi
-///   caller ([`HostContext::caller`]) too.
+///   caller ([`HostContext::as_wasmi_caller`](crate::HostContext::as_wasmi_caller)) too.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a host function of a guest with host data `{T}`",
     label = "not a linmem host function",
