@@ -313,7 +313,7 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
     /// passes or the flag is set before the call ends (also when that
     /// happened before it started); [`Error::FuelDisabled`] if the guest's
     /// engine does not meter fuel; [`Error::Trap`] with
-    /// [`TrapCode::OutOfFuel`] if the guest's fuel budget runs out, or any
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if the guest's fuel budget runs out, or any
     /// other trap; [`Error::HostFunc`] if a host function it called failed
     /// (wasmi only lends a host function's error from a resumable call, so
     /// linmem copies it: its own variants keep their fields, an
