@@ -575,6 +575,12 @@ pub enum Error {
         name: Box<str>,
     },
 
+    /// A module or a guest cannot be snapshotted, or a guest cannot be reset
+    /// to a snapshot; [`SnapshotError`](crate::SnapshotError) says why.
+    #[cfg(feature = "snapshot")]
+    #[error(transparent)]
+    Snapshot(crate::SnapshotError),
+
     /// A call made with a [`Deadline`](crate::Deadline) was stopped because
     /// its [`CancelFlag`](crate::CancelFlag) was set. The guest stays
     /// usable, its memory as the guest left it when stopped.

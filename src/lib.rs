@@ -82,6 +82,7 @@
 //! | --- | --- | --- |
 //! | `std` | yes | `std` conveniences; without it the crate is `#![no_std]` with `alloc`, and the view, errors, guests, host functions and host (including static) memories all remain |
 //! | `wat` | yes (implies `std`) | [`Module::new`] also accepts WebAssembly text |
+//! | `snapshot` | yes | [`Snapshotter`]: snapshot an initialised guest into a module that starts in that state (`docs/SNAPSHOTS.md`); works without `std` |
 //! | `portable-dispatch` | no | wasmi's loop-based instruction dispatch instead of tail calls, for targets where tail calls are unreliable |
 //!
 //! # Threads and platform
@@ -134,6 +135,11 @@ mod integrations;
 mod lifecycle;
 mod memory;
 
+#[cfg(feature = "snapshot")]
+pub use self::lifecycle::snapshot::{
+    error::SnapshotError,
+    snapshotter::{Snapshot, Snapshotter},
+};
 pub use self::{
     dynamic::{
         func::DynamicFunc,

@@ -78,6 +78,10 @@ pub fn benches(c: &mut Criterion) {
     let lazy = raw_engine(CompilationMode::LazyTranslation);
     let eager = raw_engine(CompilationMode::Eager);
     let large = large_module(4_000);
+    eprintln!(
+        "contain/compile/large: {} bytes, 4 000 functions",
+        large.len()
+    );
     for (label, modules) in [("fixtures", fixtures()), ("large", vec![large])] {
         let mut group = c.benchmark_group(format!("contain/compile/{label}"));
         group.sample_size(10);

@@ -15,6 +15,7 @@ mod guest_loops;
 mod hot_paths;
 mod native;
 mod round_trip;
+mod snapshot;
 mod startup;
 
 use criterion::{criterion_group, criterion_main};
@@ -24,6 +25,6 @@ criterion_group! {
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
         guest_loops::benches, startup::benches, contain::benches, hot_paths::benches,
-        async_calls::benches
+        snapshot::benches, async_calls::benches
 }
 criterion_main!(benches);

@@ -65,7 +65,7 @@ async fn main() -> linmem::Result<()> {
                 let len = guest.call_async::<i32, i32>("fetch", 4).await?;
                 let len = u64::try_from(len).unwrap_or(0);
                 let answer = guest.view().str(64, len)?.to_owned();
-                linmem::Result::Ok((sum, answer))
+                Ok::<_, linmem::Error>((sum, answer))
             }
             .await;
             let _ = done.send((id, start.elapsed(), outcome));
@@ -81,7 +81,7 @@ async fn main() -> linmem::Result<()> {
                 "#{count:>3}: guest {id:>3} finished at {at:>9.3?}: sum {sum}, answer {answer:?}"
             );
         }
-        linmem::Result::Ok(count)
+        Ok::<_, linmem::Error>(count)
     };
     let (count, ()) = tokio::join!(printer, local);
     let count = count?;

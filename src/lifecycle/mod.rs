@@ -8,3 +8,5 @@ pub(crate) mod func;
 pub(crate) mod guest;
 pub(crate) mod instance;
 pub(crate) mod module;
+#[cfg(feature = "snapshot")]
+pub(crate) mod snapshot;
