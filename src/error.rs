@@ -585,6 +585,22 @@ pub enum Error {
         func: Box<str>,
     },
 
+    /// A synchronous call (a plain call, [`call_until`](crate::Guest::call_until),
+    /// or instantiation's start function) reached a host function defined
+    /// with [`GuestBuilder::host_func_async`](crate::GuestBuilder::host_func_async),
+    /// which only an async call ([`call_async`](crate::Guest::call_async))
+    /// can suspend for. The call ends there, as after a host function's
+    /// error; the guest stays usable.
+    #[error("`{func}` called the async host function `{module}`.`{name}`: use call_async")]
+    AsyncHostFuncInSyncCall {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// The import's module name.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+    },
+
     /// A module or a guest cannot be snapshotted, or a guest cannot be reset
     /// to a snapshot; [`SnapshotError`](crate::SnapshotError) says why.
     #[cfg(feature = "snapshot")]
@@ -794,6 +810,9 @@ impl Error {
         if let Some(host) = source.downcast_mut::<Self>() {
             // Take the host function's error out; wasmi's wrapper is dropped.
             let host = core::mem::replace(host, Self::out_of_bounds(0, 0, 0));
+            if let Self::AsyncHostFuncInSyncCall { module, name, .. } = host {
+                return Self::AsyncHostFuncInSyncCall { func, module, name };
+            }
             return Self::HostFunc {
                 func,
                 error: Box::new(host),

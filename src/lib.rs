@@ -156,7 +156,10 @@ pub use self::{
     host::{
         allocator::{Allocator, AllocatorKind},
         context::HostContext,
+        context_async::AsyncHostContext,
         func::HostFunc,
+        func_async::HostFuture,
+        signature::{HostParams, HostResults, HostValue},
     },
     hostile::{
         compile::contained_config,

@@ -23,7 +23,7 @@ use std::hint::black_box;
 
 /// The committed binary fixtures from real toolchains.
 fn fixtures() -> Vec<Vec<u8>> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
     let mut out = vec![linmem::LINEAR_MEMORY_WASM.to_vec()];
     for dir in ["assemblyscript", "c"] {
         let mut paths: Vec<_> = std::fs::read_dir(format!("{root}/{dir}"))

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
+use crate::host::func_async::AsyncCalls;
 use crate::hostile::deadline::{Deadline, run_until};
 use crate::hostile::limits::{Limits, StoreLimiter};
 use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
@@ -46,6 +47,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            async_calls: AsyncCalls::default(),
             depth: 0,
             fuel_reserve: 0,
             instances: 1,
