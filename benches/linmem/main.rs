@@ -14,6 +14,7 @@ mod guest_loops;
 mod hot_paths;
 mod native;
 mod round_trip;
+mod snapshot;
 mod startup;
 
 use criterion::{criterion_group, criterion_main};
@@ -22,6 +23,7 @@ criterion_group! {
     name = benches;
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
-        guest_loops::benches, startup::benches, contain::benches, hot_paths::benches
+        guest_loops::benches, startup::benches, contain::benches, hot_paths::benches,
+        snapshot::benches
 }
 criterion_main!(benches);

@@ -6,6 +6,7 @@ use alloc::boxed::Box;
 use crate::lifecycle::guest::GuestState;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
+use alloc::boxed::Box;
 use wasmi::{Caller, Extern};
 
 /// What a host function gets besides its parameters: the calling guest's

@@ -8,7 +8,7 @@ use wasmi::{CompilationMode, Config, Engine};
 
 /// The wasmi configuration linmem uses for its own engines
 /// ([`Module::new`](crate::Module::new), [`metered_engine`](crate::metered_engine)):
-/// wasmi's defaults with [`CompilationMode::Eager`].
+/// wasmi's defaults with [`CompilationMode::Eager`](https://docs.rs/wasmi/2/wasmi/enum.CompilationMode.html#variant.Eager).
 ///
 /// Eager compilation translates every function when the
 /// [`Module`](crate::Module) is created, inside `catch_unwind`: a panic of
@@ -19,7 +19,7 @@ use wasmi::{CompilationMode, Config, Engine};
 /// compiled, so that every later call of it spins forever. Eager
 /// compilation costs more up front for modules whose code mostly never
 /// runs (measured in docs/CONTAINMENT.md); wasmi's default lazy mode is
-/// an explicit opt-out: [`Engine::new`] on your own [`Config`] with
+/// an explicit opt-out: [`Engine::new`] on your own [`Config`](https://docs.rs/wasmi/2/wasmi/struct.Config.html) with
 /// [`Module::with_engine`](crate::Module::with_engine), for trusted
 /// modules only.
 ///

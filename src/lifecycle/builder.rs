@@ -50,6 +50,8 @@ impl<'m, T> GuestBuilder<'m, T> {
             fuel_reserve: 0,
             instances: 1,
             memory_is_host: false,
+            #[cfg(feature = "wasi")]
+            wasi: None,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -582,6 +584,8 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             import_mismatch(error).unwrap_or(Error::Instantiate { error: source })
         }
         ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
+        #[cfg(feature = "wasi")]
+        ErrorKind::I32ExitStatus(_) => Error::from_call(START, source),
         _ => Error::Instantiate { error: source },
     }
 }

@@ -37,6 +37,9 @@ pub struct GuestState<T> {
     /// Whether `memory` is a host memory (shared by every instance that
     /// imports it), not the main instance's own.
     pub(crate) memory_is_host: bool,
+    /// The guest's WASI context and captured output, once configured.
+    #[cfg(feature = "wasi")]
+    pub(crate) wasi: Option<crate::integrations::wasi::state::WasiState>,
 }
 
 impl<T> GuestState<T> {

@@ -2,8 +2,11 @@
 //! calling their exports.
 
 pub(crate) mod access;
+pub(crate) mod binary;
 pub(crate) mod builder;
 pub(crate) mod func;
 pub(crate) mod guest;
 pub(crate) mod instance;
 pub(crate) mod module;
+#[cfg(feature = "snapshot")]
+pub(crate) mod snapshot;

@@ -130,7 +130,7 @@ impl Module {
     }
 
     /// Screens and compiles a binary wasm module.
-    fn from_wasm(engine: &Engine, wasm: &[u8]) -> Result<Self> {
+    pub(crate) fn from_wasm(engine: &Engine, wasm: &[u8]) -> Result<Self> {
         let Some(screened) = screen(wasm)? else {
             // wasmi uses the same parser, so it refuses the module too and
             // says why; should it not, linmem refuses what it cannot screen.
@@ -139,6 +139,13 @@ impl Module {
                 reason: Box::from("the module's sections could not be screened"),
             });
         };
+        if screened.start.is_some() {
+            // The rewrite exports the start function, which makes some
+            // invalid modules valid: a start function of the wrong type, a
+            // `ref.func` of the start function nothing declares (spec tests
+            // start.wast, ref_func.wast). Validate the module as given.
+            wasmi::Module::validate(engine, wasm).map_err(|error| Error::Compile { error })?;
+        }
         match compile(engine, &screened.wasm) {
             Ok(module) => Ok(Self {
                 metered: metered(&module),
