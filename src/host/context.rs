@@ -2,7 +2,6 @@
 //! the calling guest's memory.
 
 use crate::error::{Error, Result};
-use alloc::boxed::Box;
 use crate::lifecycle::guest::GuestState;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
