@@ -20,12 +20,24 @@
 //   {"op":"as_string","addr":A,"bytes":N,"value":S}   an AssemblyScript string (UTF-16LE, byte length at A-4)
 //   {"op":"c_string","addr":A,"value":S}        a NUL-terminated UTF-8 string
 //   {"op":"memory","pages":N,"fnv1a64":H}       size and FNV-1a 64 of all of memory
+//   {"op":"utf8","addr":A,"bytes":N,"value":S}  N bytes of UTF-8 at A (a Rust guest's string)
+// WASI guests (node:wasi, preview 1, as the host) add:
+//   {"op":"wasi","args":[...],"env":[[K,V],...],"stdin":S,"files":[[NAME,TEXT],...]}
+//                                               the configuration: files are /data's before the run
+//   {"op":"exit","code":N}                      _start returned (0) or the guest called proc_exit(N)
+//   {"op":"exit","trap":MESSAGE}                _start trapped
+//   {"op":"stdout","text":S} / {"op":"stderr","text":S}   what the guest wrote since the last such event
+//   {"op":"files","files":[[NAME,TEXT],...]}    /data's files after the run, by name
 // Values are "i32:-5", "i64:7", "f32:0x3fc00000", "f64:0x3ff8000000000000"
 // (floats by their bits). A trap is V8's message; "trap_kinds" in the output
 // maps each message to the wasmi TrapCodes that match it.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { WASI } from "node:wasi";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -124,6 +136,7 @@ class Host {
     const module = new WebAssembly.Module(bytes);
     try {
       const instance = new WebAssembly.Instance(module, imports);
+      this.instance = instance;
       this.exports = instance.exports;
       this.memory = memory ?? instance.exports.memory;
       this.events.push({ op: "instantiate", pages: this.pages() });
@@ -224,6 +237,13 @@ class Host {
     }
     const value = new TextDecoder("utf-8", { fatal: true }).decode(bytes.slice(ptr, end));
     this.events.push({ op: "c_string", addr: ptr, value });
+    return value;
+  }
+
+  /** Reads `len` bytes of UTF-8 at `ptr`. */
+  utf8(ptr, len) {
+    const value = new TextDecoder("utf-8", { fatal: true }).decode(this.bytes.slice(ptr, ptr + len));
+    this.events.push({ op: "utf8", addr: ptr, bytes: len, value });
     return value;
   }
 
@@ -603,6 +623,198 @@ scenario("c/alloc", "fixtures/c/alloc.wasm", (h) => {
   h.call("allocated_bytes", "->i32");
   h.snapshot();
 });
+
+// ------------------------------------------------------------ Rust and WASI
+
+/** A Rust string passed in: allocated with the guest's `alloc`, UTF-8 written. */
+function rustString(h, text) {
+  const bytes = new TextEncoder().encode(text);
+  const ptr = h.call("alloc", "i32->i32", bytes.length);
+  h.write(ptr, bytes);
+  return [ptr, bytes.length];
+}
+
+/** A Rust string returned as `ptr << 32 | len`: read it, then free it with `dealloc`. */
+function takeRustString(h, packed) {
+  const bits = BigInt.asUintN(64, packed);
+  const ptr = Number(bits >> 32n), len = Number(bits & 0xffffffffn);
+  const value = h.utf8(ptr, len);
+  h.call("dealloc", "i32,i32->", ptr, len);
+  return value;
+}
+
+scenario("rust/plugin", "fixtures/rust/plugin.wasm", (h) => {
+  h.instantiate();
+  h.call("init", "->");
+  const [name, nameLen] = rustString(h, "wörld");
+  takeRustString(h, h.call("greet", "i32,i32->i64", name, nameLen));
+  h.call("dealloc", "i32,i32->", name, nameLen);
+  const [text, textLen] = rustString(h, "The cat and the hat; THE bat, and a cat.");
+  takeRustString(h, h.call("word_counts", "i32,i32->i64", text, textLen));
+  h.call("dealloc", "i32,i32->", text, textLen);
+  // A Rect {origin: {x, y}, size: {x, y}} of four f64, written by the host.
+  const rect = h.call("alloc", "i32->i32", 32);
+  h.writeValues(rect, "f64", [1.5, -2, 4, 2.5]);
+  h.call("rect_area", "i32->f64", rect);
+  const center = h.call("alloc", "i32->i32", 16);
+  h.call("rect_center", "i32,i32->", rect, center);
+  h.read(center, 16);
+  takeRustString(h, h.call("rect_describe", "i32->i64", rect));
+  // Stats {count: u32, min, max, median: i32, mean: f64} returned in a heap block.
+  const values = h.call("alloc", "i32->i32", 28);
+  h.writeValues(values, "i32", [5, -3, 12, 7, 0, -8, 5]);
+  const stats = h.call("stats", "i32,i32->i32", values, 7);
+  h.read(stats, 24);
+  h.call("dealloc", "i32,i32->", stats, 24);
+  h.call("stats", "i32,i32->i32", values, 0); // no values: null
+  h.call("element", "i32,i32,i32->i32", values, 7, 2);
+  h.call("element", "i32,i32,i32->i32", values, 7, 7); // index out of bounds: panic, trap
+  takeRustString(h, h.call("last_panic", "->i64"));
+  const [good, goodLen] = rustString(h, " 42 ");
+  h.call("parse", "i32,i32->i32", good, goodLen);
+  const [bad, badLen] = rustString(h, "4x2");
+  h.call("parse", "i32,i32->i32", bad, badLen); // panics with the parse error: trap
+  takeRustString(h, h.call("last_panic", "->i64"));
+  // Usable after the panics: the allocator and the HashMap still work.
+  const [again, againLen] = rustString(h, "again");
+  takeRustString(h, h.call("greet", "i32,i32->i64", again, againLen));
+  takeRustString(h, h.call("call_counts", "->i64"));
+  h.snapshot();
+});
+
+/** Files of a directory, by name, as [name, text] pairs. */
+function listFiles(dir) {
+  return readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), "utf8")]);
+}
+
+/**
+ * node:wasi as the host of a WASI guest: `config` gives args, env (pairs),
+ * stdin (text) and the files of the preopened directory /data (pairs). Runs
+ * `body(h, wasi, streams)` between instantiation and the final events.
+ */
+function withWasi(h, config, body) {
+  const dir = mkdtempSync(join(tmpdir(), "linmem-oracle-"));
+  const data = join(dir, "data");
+  const io = join(dir, "io");
+  try {
+    mkdirSync(data);
+    mkdirSync(io);
+    for (const [name, text] of config.files ?? []) writeFileSync(join(data, name), text);
+    writeFileSync(join(io, "stdin"), config.stdin ?? "");
+    const fds = {
+      stdin: openSync(join(io, "stdin"), "r"),
+      stdout: openSync(join(io, "stdout"), "w+"),
+      stderr: openSync(join(io, "stderr"), "w+"),
+    };
+    const wasi = new WASI({
+      version: "preview1",
+      args: config.args ?? [],
+      env: Object.fromEntries(config.env ?? []),
+      preopens: { "/data": data },
+      ...fds,
+      returnOnExit: true,
+    });
+    h.events.push({
+      op: "wasi",
+      args: config.args ?? [],
+      env: config.env ?? [],
+      stdin: config.stdin ?? "",
+      files: listFiles(data),
+    });
+    const seen = { stdout: 0, stderr: 0 };
+    const streams = () => {
+      for (const name of ["stdout", "stderr"]) {
+        const text = readFileSync(join(io, name), "utf8");
+        const fresh = text.slice(seen[name]);
+        seen[name] = text.length;
+        if (fresh.length > 0) h.events.push({ op: name, text: fresh });
+      }
+    };
+    h.instantiate(wasi.getImportObject());
+    body(h, wasi, streams);
+    streams();
+    h.events.push({ op: "files", files: listFiles(data) });
+    for (const fd of Object.values(fds)) closeSync(fd);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a command's `_start`: an exit event with its code or its trap. */
+function runCommand(h, wasi) {
+  let code;
+  try {
+    code = wasi.start(h.instance) ?? 0;
+  } catch (error) {
+    h.events.push({ op: "exit", ...classify(error) });
+    return;
+  }
+  h.events.push({ op: "exit", code });
+}
+
+const INPUT = "first line\nsecond line, longer\nthird\n";
+
+const command = (name, config) =>
+  scenario(name, "fixtures/rust/wasi_command.wasm", (h) => withWasi(h, config, runCommand));
+
+command("wasi/rust_command", {
+  args: ["wasi_command", "--exit", "3"],
+  env: [["GREETING_NAME", "linmem"], ["UNUSED", "x=y"]],
+  stdin: "some input\n",
+  files: [["input.txt", INPUT]],
+});
+command("wasi/rust_command.return", {
+  args: ["wasi_command"],
+  files: [["input.txt", INPUT]],
+});
+command("wasi/rust_command.panic", {
+  args: ["wasi_command", "--panic"],
+  env: [["GREETING_NAME", "panicker"]],
+  files: [["input.txt", INPUT]],
+});
+command("wasi/rust_command.paths", {
+  args: ["wasi_command", "--input", "/data/missing.txt", "--exit", "0"],
+  files: [["input.txt", INPUT]],
+});
+command("wasi/rust_command.outside", {
+  args: ["wasi_command", "--output", "/elsewhere/out.txt", "--exit", "255"],
+  files: [["input.txt", INPUT]],
+});
+
+const numbers = (name, config) =>
+  scenario(name, "fixtures/c/wasi_numbers.wasm", (h) => withWasi(h, config, runCommand));
+
+numbers("wasi/c_numbers", {
+  args: ["wasi_numbers"],
+  files: [["numbers.txt", "5 -3 12\n7 0 -8 5\n100 2147483647 -2147483648\n"]],
+});
+numbers("wasi/c_numbers.positive", {
+  args: ["wasi_numbers", "/data/in.txt", "/data/out.txt"],
+  files: [["in.txt", "3 1 2\n"]],
+});
+numbers("wasi/c_numbers.missing", {
+  args: ["wasi_numbers", "/data/absent.txt"],
+  files: [],
+});
+
+scenario("wasi/rust_reactor", "fixtures/rust/wasi_reactor.wasm", (h) =>
+  withWasi(h, { env: [["REACTOR_TITLE", "groceries"]] }, (h, wasi, streams) => {
+    wasi.initialize(h.instance);
+    for (const item of ["pears", "apples", "dates ünd figs"]) {
+      const [ptr, len] = rustString(h, item);
+      h.call("push", "i32,i32->i32", ptr, len);
+      h.call("dealloc", "i32,i32->", ptr, len);
+    }
+    streams();
+    takeRustString(h, h.call("render", "->i64"));
+    streams();
+    h.call("clear", "->");
+    const [ptr, len] = rustString(h, "milk");
+    h.call("push", "i32,i32->i32", ptr, len);
+    takeRustString(h, h.call("render", "->i64"));
+    h.snapshot();
+  }),
+);
 
 // ---------------------------------------------------------------------- output
 

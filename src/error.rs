@@ -236,6 +236,32 @@ pub enum Error {
         column: u32,
     },
 
+    /// The guest ended itself with WASI's `proc_exit` (a C `exit()`, Rust's
+    /// `std::process::exit`, a C `main` returning non-zero): not a trap,
+    /// even with code 0. [`Guest::run_command`](crate::Guest::run_command)
+    /// turns it into the command's exit code.
+    #[cfg(feature = "wasi")]
+    #[error("`{func}` exited with code {code}")]
+    Exit {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// The exit code the guest passed to `proc_exit`.
+        code: i32,
+    },
+
+    /// Setting up WASI for a guest failed: a preopened directory that cannot
+    /// be opened, an argument or environment variable WASI cannot carry (a
+    /// NUL byte, too many or too large).
+    #[cfg(feature = "wasi")]
+    #[error("cannot set up WASI: {what}")]
+    WasiSetup {
+        /// What failed, e.g. ``preopen `/data` from `/tmp/x` ``.
+        what: Box<str>,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn core::error::Error + Send + Sync>,
+    },
+
     /// A call failed without a WebAssembly trap or a host function error.
     #[error("`{func}` failed: {error}")]
     Call {
@@ -559,6 +585,22 @@ pub enum Error {
         func: Box<str>,
     },
 
+    /// A synchronous call (a plain call, [`call_until`](crate::Guest::call_until),
+    /// or instantiation's start function) reached a host function defined
+    /// with [`GuestBuilder::host_func_async`](crate::GuestBuilder::host_func_async),
+    /// which only an async call ([`call_async`](crate::Guest::call_async))
+    /// can suspend for. The call ends there, as after a host function's
+    /// error; the guest stays usable.
+    #[error("`{func}` called the async host function `{module}`.`{name}`: use call_async")]
+    AsyncHostFuncInSyncCall {
+        /// The export that was called, or `(start)` for the start function.
+        func: Box<str>,
+        /// The import's module name.
+        module: Box<str>,
+        /// The import's field name.
+        name: Box<str>,
+    },
+
     /// A module or a guest cannot be snapshotted, or a guest cannot be reset
     /// to a snapshot; [`SnapshotError`](crate::SnapshotError) says why.
     #[cfg(feature = "snapshot")]
@@ -720,6 +762,17 @@ impl Error {
         }
     }
 
+    /// The exit code, if this error is a WASI guest's `proc_exit`
+    /// ([`Error::Exit`]).
+    #[cfg(feature = "wasi")]
+    #[must_use]
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Self::Exit { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// Wraps a host's own error so that a host function can return it; the
     /// guest's caller finds it intact with [`Error::custom_ref`].
     pub fn custom(error: impl core::error::Error + Send + Sync + 'static) -> Self {
@@ -749,10 +802,17 @@ impl Error {
                 error: source,
             };
         }
+        #[cfg(feature = "wasi")]
+        if let Some(code) = source.i32_exit_status() {
+            return Self::Exit { func, code };
+        }
         let mut source = source;
         if let Some(host) = source.downcast_mut::<Self>() {
             // Take the host function's error out; wasmi's wrapper is dropped.
             let host = core::mem::replace(host, Self::out_of_bounds(0, 0, 0));
+            if let Self::AsyncHostFuncInSyncCall { module, name, .. } = host {
+                return Self::AsyncHostFuncInSyncCall { func, module, name };
+            }
             return Self::HostFunc {
                 func,
                 error: Box::new(host),

@@ -83,6 +83,7 @@
 //! | `std` | yes | `std` conveniences; without it the crate is `#![no_std]` with `alloc`, and the view, errors, guests, host functions and host (including static) memories all remain |
 //! | `wat` | yes (implies `std`) | [`Module::new`] also accepts WebAssembly text |
 //! | `snapshot` | yes | [`Snapshotter`]: snapshot an initialised guest into a module that starts in that state (`docs/SNAPSHOTS.md`); works without `std` |
+//! | `wasi` | no (implies `std`) | WASI preview 1 for Rust `wasm32-wasi` and wasi-libc guests, on wasmi's `wasmi_wasi`: `GuestBuilder::wasi` with a `WasiConfig`, `Guest::run_command` (docs/WASI.md) |
 //! | `portable-dispatch` | no | wasmi's loop-based instruction dispatch instead of tail calls, for targets where tail calls are unreliable |
 //!
 //! # Threads and platform
@@ -135,6 +136,8 @@ mod integrations;
 mod lifecycle;
 mod memory;
 
+#[cfg(feature = "wasi")]
+pub use self::integrations::wasi::config::{WasiConfig, WasiOutput};
 #[cfg(feature = "snapshot")]
 pub use self::lifecycle::snapshot::{
     error::SnapshotError,
@@ -153,7 +156,10 @@ pub use self::{
     host::{
         allocator::{Allocator, AllocatorKind},
         context::HostContext,
+        context_async::AsyncHostContext,
         func::HostFunc,
+        func_async::HostFuture,
+        signature::{HostParams, HostResults, HostValue},
     },
     hostile::{
         compile::contained_config,

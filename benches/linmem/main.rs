@@ -6,6 +6,7 @@
 //! or right after the timed closure, so `cargo test --benches` (criterion's
 //! test mode: each benchmark once, untimed) checks every answer.
 
+mod async_calls;
 mod bulk;
 mod common;
 mod contain;
@@ -24,6 +25,6 @@ criterion_group! {
     config = common::criterion();
     targets = round_trip::benches, element_access::benches, bulk::benches,
         guest_loops::benches, startup::benches, contain::benches, hot_paths::benches,
-        snapshot::benches
+        snapshot::benches, async_calls::benches
 }
 criterion_main!(benches);

@@ -8,7 +8,9 @@
 //! JavaScript counterpart with linmem's API and records the same events; the
 //! test fails on the first event that differs, and if a scenario of the file
 //! has no replay here (or the reverse). Only the committed `.wasm` files are
-//! read: no node, npm or clang is needed.
+//! read: no node, npm or clang is needed. The WASI scenarios (node's
+//! `node:wasi` as the oracle's host) replay with the `wasi` feature only:
+//! `cargo test -p linmem-dev --features wasi --test real_guests`.
 
 use linmem::{Error, GuestBuilder, HostContext, MemoryValue, Module, TrapCode};
 use serde_json::{Value, json};
@@ -776,6 +778,312 @@ fn c_alloc() -> Log {
     finish(g)
 }
 
+// ------------------------------------------------------------ Rust and WASI
+
+/// Reads `len` bytes of UTF-8 with linmem's `str`.
+fn utf8(guest: &mut Guest, at: u64, len: u64) -> String {
+    let value = guest.view().str(at, len).expect("UTF-8").to_owned();
+    guest
+        .data_mut()
+        .push(json!({"op": "utf8", "addr": at, "bytes": len, "value": value}));
+    value
+}
+
+/// A Rust string passed in: allocated with the guest's `alloc`, UTF-8 written.
+fn rust_string(g: &mut Guest, text: &str) -> (i32, i32) {
+    let len = i32::try_from(text.len()).unwrap();
+    let ptr: i32 = call(g, "alloc", (len,)).unwrap();
+    write(g, addr(ptr), text.as_bytes());
+    (ptr, len)
+}
+
+/// A Rust string returned as `ptr << 32 | len`: read it, then free it with `dealloc`.
+fn take_rust_string(g: &mut Guest, packed: Option<i64>) -> String {
+    let bits = packed.expect("a packed string").cast_unsigned();
+    let (ptr, len) = (bits >> 32, bits & 0xffff_ffff);
+    let value = utf8(g, ptr, len);
+    let args = (
+        u32::try_from(ptr).unwrap().cast_signed(),
+        u32::try_from(len).unwrap().cast_signed(),
+    );
+    call::<_, ()>(g, "dealloc", args);
+    value
+}
+
+fn rust_plugin() -> Log {
+    let module = module("fixtures/rust/plugin.wasm");
+    let mut g = instantiate(module.guest_with(Log::new()));
+    call::<(), ()>(&mut g, "init", ());
+    let (name, name_len) = rust_string(&mut g, "wörld");
+    let greeting = call(&mut g, "greet", (name, name_len));
+    take_rust_string(&mut g, greeting);
+    call::<_, ()>(&mut g, "dealloc", (name, name_len));
+    let (text, text_len) = rust_string(&mut g, "The cat and the hat; THE bat, and a cat.");
+    let counts = call(&mut g, "word_counts", (text, text_len));
+    take_rust_string(&mut g, counts);
+    call::<_, ()>(&mut g, "dealloc", (text, text_len));
+    let rect: i32 = call(&mut g, "alloc", (32,)).unwrap();
+    write_values(&mut g, addr(rect), &[1.5f64, -2.0, 4.0, 2.5]);
+    call::<_, f64>(&mut g, "rect_area", (rect,));
+    let center: i32 = call(&mut g, "alloc", (16,)).unwrap();
+    call::<_, ()>(&mut g, "rect_center", (rect, center));
+    read(&mut g, addr(center), 16);
+    let described = call(&mut g, "rect_describe", (rect,));
+    take_rust_string(&mut g, described);
+    let values: i32 = call(&mut g, "alloc", (28,)).unwrap();
+    write_values(&mut g, addr(values), &[5i32, -3, 12, 7, 0, -8, 5]);
+    let stats: i32 = call(&mut g, "stats", (values, 7)).unwrap();
+    read(&mut g, addr(stats), 24);
+    call::<_, ()>(&mut g, "dealloc", (stats, 24));
+    call::<_, i32>(&mut g, "stats", (values, 0));
+    call::<_, i32>(&mut g, "element", (values, 7, 2));
+    call::<_, i32>(&mut g, "element", (values, 7, 7)); // panics: trap
+    let panic = call(&mut g, "last_panic", ());
+    take_rust_string(&mut g, panic);
+    let (good, good_len) = rust_string(&mut g, " 42 ");
+    call::<_, i32>(&mut g, "parse", (good, good_len));
+    let (bad, bad_len) = rust_string(&mut g, "4x2");
+    call::<_, i32>(&mut g, "parse", (bad, bad_len)); // panics: trap
+    let panic = call(&mut g, "last_panic", ());
+    take_rust_string(&mut g, panic);
+    let (again, again_len) = rust_string(&mut g, "again");
+    let greeting = call(&mut g, "greet", (again, again_len));
+    take_rust_string(&mut g, greeting);
+    let counts = call(&mut g, "call_counts", ());
+    take_rust_string(&mut g, counts);
+    snapshot(&mut g);
+    finish(g)
+}
+
+/// A WASI scenario's configuration, as the oracle's `withWasi` takes it.
+#[cfg(feature = "wasi")]
+#[derive(Default)]
+struct WasiScenario {
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    stdin: &'static str,
+    files: &'static [(&'static str, &'static str)],
+}
+
+/// The files of a directory, by name, as `[name, text]` pairs.
+#[cfg(feature = "wasi")]
+fn list_files(dir: &Path) -> Value {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("a name")
+        })
+        .collect();
+    names.sort();
+    let files: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            json!([
+                name,
+                std::fs::read_to_string(dir.join(name)).expect("a text file")
+            ])
+        })
+        .collect();
+    json!(files)
+}
+
+/// What the guest wrote to stdout and stderr since the last time, as events.
+#[cfg(feature = "wasi")]
+fn streams(g: &mut Guest) {
+    for (name, bytes) in [
+        ("stdout", g.take_wasi_stdout()),
+        ("stderr", g.take_wasi_stderr()),
+    ] {
+        if !bytes.is_empty() {
+            let text = String::from_utf8(bytes).expect("UTF-8 output");
+            g.data_mut().push(json!({"op": name, "text": text}));
+        }
+    }
+}
+
+/// linmem as the host of a WASI guest, like the oracle's `withWasi`: a
+/// fresh directory preopened as `/data`, captured stdout and stderr.
+#[cfg(feature = "wasi")]
+fn with_wasi(path: &str, scenario: &WasiScenario, body: fn(&mut Guest)) -> Log {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "linmem-replay-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("create the data directory");
+    for (name, text) in scenario.files {
+        std::fs::write(data.join(name), text).expect("write an input file");
+    }
+    let config = linmem::WasiConfig::new()
+        .args(scenario.args.iter().copied())
+        .stdin(scenario.stdin.as_bytes().to_vec())
+        .preopen_dir(&data, "/data");
+    let config = scenario
+        .env
+        .iter()
+        .fold(config, |config, (name, value)| config.env(*name, *value));
+    let module = module(path);
+    let mut builder = module.guest_with(Log::new()).wasi(config).expect("WASI");
+    let env: Vec<Value> = scenario.env.iter().map(|(k, v)| json!([k, v])).collect();
+    let files = list_files(&data);
+    log(&mut builder).push(json!({
+        "op": "wasi", "args": scenario.args, "env": env, "stdin": scenario.stdin, "files": files
+    }));
+    let mut g = instantiate(builder);
+    body(&mut g);
+    streams(&mut g);
+    let files = list_files(&data);
+    g.data_mut().push(json!({"op": "files", "files": files}));
+    std::fs::remove_dir_all(&dir).expect("remove the scenario's directory");
+    finish(g)
+}
+
+/// Runs a command's `_start`: an exit event with its code or its trap.
+#[cfg(feature = "wasi")]
+fn run_command(g: &mut Guest) {
+    let event = match g.run_command() {
+        Ok(code) => json!({"op": "exit", "code": code}),
+        Err(Error::Trap { code, .. }) => json!({"op": "exit", "trap": trap_name(code)}),
+        Err(other) => panic!("_start: unexpected error {other}"),
+    };
+    g.data_mut().push(event);
+}
+
+#[cfg(feature = "wasi")]
+const INPUT: &str = "first line\nsecond line, longer\nthird\n";
+#[cfg(feature = "wasi")]
+const RUST_COMMAND: &str = "fixtures/rust/wasi_command.wasm";
+#[cfg(feature = "wasi")]
+const C_NUMBERS: &str = "fixtures/c/wasi_numbers.wasm";
+
+#[cfg(feature = "wasi")]
+fn wasi_rust_command() -> Log {
+    let scenario = WasiScenario {
+        args: &["wasi_command", "--exit", "3"],
+        env: &[("GREETING_NAME", "linmem"), ("UNUSED", "x=y")],
+        stdin: "some input\n",
+        files: &[("input.txt", INPUT)],
+    };
+    with_wasi(RUST_COMMAND, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_rust_command_return() -> Log {
+    let scenario = WasiScenario {
+        args: &["wasi_command"],
+        files: &[("input.txt", INPUT)],
+        ..WasiScenario::default()
+    };
+    with_wasi(RUST_COMMAND, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_rust_command_panic() -> Log {
+    let scenario = WasiScenario {
+        args: &["wasi_command", "--panic"],
+        env: &[("GREETING_NAME", "panicker")],
+        files: &[("input.txt", INPUT)],
+        ..WasiScenario::default()
+    };
+    with_wasi(RUST_COMMAND, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_rust_command_paths() -> Log {
+    let scenario = WasiScenario {
+        args: &[
+            "wasi_command",
+            "--input",
+            "/data/missing.txt",
+            "--exit",
+            "0",
+        ],
+        files: &[("input.txt", INPUT)],
+        ..WasiScenario::default()
+    };
+    with_wasi(RUST_COMMAND, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_rust_command_outside() -> Log {
+    let scenario = WasiScenario {
+        args: &[
+            "wasi_command",
+            "--output",
+            "/elsewhere/out.txt",
+            "--exit",
+            "255",
+        ],
+        files: &[("input.txt", INPUT)],
+        ..WasiScenario::default()
+    };
+    with_wasi(RUST_COMMAND, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_c_numbers() -> Log {
+    let scenario = WasiScenario {
+        args: &["wasi_numbers"],
+        files: &[(
+            "numbers.txt",
+            "5 -3 12\n7 0 -8 5\n100 2147483647 -2147483648\n",
+        )],
+        ..WasiScenario::default()
+    };
+    with_wasi(C_NUMBERS, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_c_numbers_positive() -> Log {
+    let scenario = WasiScenario {
+        args: &["wasi_numbers", "/data/in.txt", "/data/out.txt"],
+        files: &[("in.txt", "3 1 2\n")],
+        ..WasiScenario::default()
+    };
+    with_wasi(C_NUMBERS, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_c_numbers_missing() -> Log {
+    let scenario = WasiScenario {
+        args: &["wasi_numbers", "/data/absent.txt"],
+        ..WasiScenario::default()
+    };
+    with_wasi(C_NUMBERS, &scenario, run_command)
+}
+
+#[cfg(feature = "wasi")]
+fn wasi_rust_reactor() -> Log {
+    let scenario = WasiScenario {
+        env: &[("REACTOR_TITLE", "groceries")],
+        ..WasiScenario::default()
+    };
+    with_wasi("fixtures/rust/wasi_reactor.wasm", &scenario, |g| {
+        for item in ["pears", "apples", "dates ünd figs"] {
+            let (ptr, len) = rust_string(g, item);
+            call::<_, i32>(g, "push", (ptr, len));
+            call::<_, ()>(g, "dealloc", (ptr, len));
+        }
+        streams(g);
+        let rendered = call(g, "render", ());
+        take_rust_string(g, rendered);
+        streams(g);
+        call::<(), ()>(g, "clear", ());
+        let (ptr, len) = rust_string(g, "milk");
+        call::<_, i32>(g, "push", (ptr, len));
+        let rendered = call(g, "render", ());
+        take_rust_string(g, rendered);
+        snapshot(g);
+    })
+}
+
 /// A replay: the oracle's scenario name, the module it loads, the host code.
 type Replay = (&'static str, &'static str, fn() -> Log);
 
@@ -844,7 +1152,55 @@ const REPLAYS: &[Replay] = &[
     ("c/structs", "fixtures/c/structs.wasm", c_structs),
     ("c/traps", "fixtures/c/traps.wasm", c_traps),
     ("c/alloc", "fixtures/c/alloc.wasm", c_alloc),
+    ("rust/plugin", "fixtures/rust/plugin.wasm", rust_plugin),
+    #[cfg(feature = "wasi")]
+    ("wasi/rust_command", RUST_COMMAND, wasi_rust_command),
+    #[cfg(feature = "wasi")]
+    (
+        "wasi/rust_command.return",
+        RUST_COMMAND,
+        wasi_rust_command_return,
+    ),
+    #[cfg(feature = "wasi")]
+    (
+        "wasi/rust_command.panic",
+        RUST_COMMAND,
+        wasi_rust_command_panic,
+    ),
+    #[cfg(feature = "wasi")]
+    (
+        "wasi/rust_command.paths",
+        RUST_COMMAND,
+        wasi_rust_command_paths,
+    ),
+    #[cfg(feature = "wasi")]
+    (
+        "wasi/rust_command.outside",
+        RUST_COMMAND,
+        wasi_rust_command_outside,
+    ),
+    #[cfg(feature = "wasi")]
+    ("wasi/c_numbers", C_NUMBERS, wasi_c_numbers),
+    #[cfg(feature = "wasi")]
+    (
+        "wasi/c_numbers.positive",
+        C_NUMBERS,
+        wasi_c_numbers_positive,
+    ),
+    #[cfg(feature = "wasi")]
+    ("wasi/c_numbers.missing", C_NUMBERS, wasi_c_numbers_missing),
+    #[cfg(feature = "wasi")]
+    (
+        "wasi/rust_reactor",
+        "fixtures/rust/wasi_reactor.wasm",
+        wasi_rust_reactor,
+    ),
 ];
+
+/// Whether a scenario of the oracle needs the `wasi` feature to replay.
+fn needs_wasi(name: &str) -> bool {
+    name.starts_with("wasi/")
+}
 
 fn expected() -> Value {
     let path =
@@ -892,7 +1248,12 @@ fn first_difference(expected: &[Value], actual: &[Value], trap_kinds: &Value) ->
 #[test]
 fn every_scenario_matches_v8() {
     let expected = expected();
-    let scenarios = expected["scenarios"].as_array().expect("scenarios");
+    let scenarios: Vec<&Value> = expected["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter(|s| cfg!(feature = "wasi") || !needs_wasi(s["name"].as_str().expect("name")))
+        .collect();
     assert_eq!(
         scenarios.len(),
         REPLAYS.len(),
@@ -901,7 +1262,7 @@ fn every_scenario_matches_v8() {
         REPLAYS.len()
     );
     let mut failures = Vec::new();
-    for scenario in scenarios {
+    for scenario in &scenarios {
         let name = scenario["name"].as_str().expect("name");
         let module = scenario["module"].as_str().expect("module");
         let events = scenario["events"].as_array().expect("events");

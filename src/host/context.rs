@@ -96,26 +96,32 @@ impl<T> core::fmt::Debug for HostContext<'_, T> {
     }
 }
 
+/// The memory of the instance `caller` stands for; see
+/// [`HostContext::memory`].
+pub(crate) fn calling_memory<T>(caller: &Caller<'_, GuestState<T>>) -> Result<GuestMemory> {
+    let state = caller.data();
+    match state.memory() {
+        Some(memory) if state.instances <= 1 => return Ok(memory),
+        _ => {}
+    }
+    if let Some(Extern::Memory(memory)) = caller.get_export(state.memory_export()) {
+        return Ok(GuestMemory::new(caller, memory, state.guest_id()));
+    }
+    // An added instance without such an export: the shared host memory,
+    // never another instance's own memory.
+    match state.memory() {
+        Some(memory) if state.memory_is_host => Ok(memory),
+        _ => Err(Error::NoMemory),
+    }
+}
+
 impl<'a, T> HostContext<'a, T> {
     /// The calling instance's memory: the one the guest's views show, or
     /// (while the start function runs, or when the caller is an instance
     /// added with [`Guest::add_instance`](crate::Guest::add_instance)) the
     /// calling instance's export of that name.
     pub(crate) fn memory(&self) -> Result<GuestMemory> {
-        let state = self.caller.data();
-        match state.memory() {
-            Some(memory) if state.instances <= 1 => return Ok(memory),
-            _ => {}
-        }
-        if let Some(Extern::Memory(memory)) = self.caller.get_export(state.memory_export()) {
-            return Ok(GuestMemory::new(&self.caller, memory, state.guest_id()));
-        }
-        // An added instance without such an export: the shared host memory,
-        // never another instance's own memory.
-        match state.memory() {
-            Some(memory) if state.memory_is_host => Ok(memory),
-            _ => Err(Error::NoMemory),
-        }
+        calling_memory(&self.caller)
     }
 
     /// A read-only view of the calling guest's memory.

@@ -4,4 +4,7 @@
 pub(crate) mod allocator;
 pub(crate) mod calls;
 pub(crate) mod context;
+pub(crate) mod context_async;
 pub(crate) mod func;
+pub(crate) mod func_async;
+pub(crate) mod signature;

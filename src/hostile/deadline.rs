@@ -2,6 +2,7 @@
 //! and wasmi's resumable calls.
 
 use crate::error::{Error, Result};
+use crate::hostile::slices::{Fuel, Mode, SlicedCall, Step};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::guest::Guest;
 use crate::lifecycle::guest::GuestState;
@@ -10,7 +11,7 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 use wasmi::errors::ErrorKind;
-use wasmi::{Store, TrapCode, TypedFunc, TypedResumableCall, WasmParams, WasmResults};
+use wasmi::{Store, TypedFunc, TypedResumableCall, WasmParams, WasmResults};
 
 /// A flag that stops a guest's call from another thread (or a host
 /// function): set it with [`cancel`](Self::cancel) and the call made with a
@@ -90,7 +91,7 @@ impl Default for Deadline {
 }
 
 /// Why a call was stopped.
-enum Stop {
+pub(crate) enum Stop {
     #[cfg(feature = "std")]
     Expired,
     Cancelled,
@@ -161,7 +162,7 @@ impl Deadline {
     }
 
     /// Whether the call must stop now, and why.
-    fn check(&self) -> Option<Stop> {
+    pub(crate) fn check(&self) -> Option<Stop> {
         if self.cancel.as_ref().is_some_and(CancelFlag::is_cancelled) {
             return Some(Stop::Cancelled);
         }
@@ -174,7 +175,7 @@ impl Deadline {
 }
 
 impl Stop {
-    fn into_error(self, func: &str) -> Error {
+    pub(crate) fn into_error(self, func: &str) -> Error {
         let func = Box::from(func);
         match self {
             #[cfg(feature = "std")]
@@ -189,11 +190,11 @@ impl Stop {
 /// next slice, in the store's [`GuestState::fuel_reserve`] (so that a host
 /// function can hand it to its own calls into the guest, and so that it
 /// survives whatever ends the call).
-struct Meter;
+pub(crate) struct Meter;
 
 impl Meter {
     /// Hands the store at most one slice of its fuel and keeps the rest.
-    fn start<T>(store: &mut Store<GuestState<T>>, slice: u64) -> Result<Self> {
+    pub(crate) fn start<T>(store: &mut Store<GuestState<T>>, slice: u64) -> Result<Self> {
         let total = Self.total(store);
         store.get_fuel().map_err(|_| Error::FuelDisabled)?;
         Self.grant(store, total, slice)?;
@@ -201,20 +202,25 @@ impl Meter {
     }
 
     /// All the fuel left: the store's plus the reserve.
-    fn total<T>(&self, store: &Store<GuestState<T>>) -> u64 {
+    pub(crate) fn total<T>(&self, store: &Store<GuestState<T>>) -> u64 {
         let reserve = store.data().fuel_reserve;
         store.get_fuel().unwrap_or(0).saturating_add(reserve)
     }
 
     /// Gives the store `min(total, slice)` fuel and keeps the rest back.
-    fn grant<T>(&mut self, store: &mut Store<GuestState<T>>, total: u64, slice: u64) -> Result<()> {
+    pub(crate) fn grant<T>(
+        &mut self,
+        store: &mut Store<GuestState<T>>,
+        total: u64,
+        slice: u64,
+    ) -> Result<()> {
         let granted = total.min(slice);
         store.data_mut().fuel_reserve = total.saturating_sub(granted);
         store.set_fuel(granted).map_err(|_| Error::FuelDisabled)
     }
 
     /// Gives all the fuel back to the store, at the end of the call.
-    fn finish<T>(self, store: &mut Store<GuestState<T>>) {
+    pub(crate) fn finish<T>(self, store: &mut Store<GuestState<T>>) {
         let total = self.total(store);
         store.data_mut().fuel_reserve = 0;
         // Cannot fail: the store meters fuel, or `start` had failed.
@@ -226,7 +232,7 @@ impl Meter {
 /// callee's translation before the call starts, and wasmi reports a slice
 /// too small for that as a plain error: retry with doubled slices until the
 /// translation fits or the budget is exhausted.
-fn begin<T, P: WasmParams + Clone, R: WasmResults>(
+pub(crate) fn begin<T, P: WasmParams + Clone, R: WasmResults>(
     func: &TypedFunc<P, R>,
     store: &mut Store<GuestState<T>>,
     meter: &mut Meter,
@@ -261,43 +267,20 @@ pub(crate) fn run_until<T, P: WasmParams + Clone, R: WasmResults>(
     params: P,
     deadline: &Deadline,
 ) -> Result<R> {
-    let mut meter = Meter::start(store, deadline.slice)?;
-    if let Some(stop) = deadline.check() {
-        meter.finish(store);
-        return Err(stop.into_error(name));
-    }
-    let mut state = begin(func, store, &mut meter, params, deadline.slice);
+    let mut run = SlicedCall::new(store, deadline.slice, Fuel::Required, Mode::Sync)?;
+    SlicedCall::<T>::check(deadline, name)?;
+    let mut state = run.begin(func, params);
     loop {
-        let call = match state {
-            Ok(TypedResumableCall::Finished(results)) => {
-                meter.finish(store);
-                return Ok(results);
-            }
-            Err(source) => {
-                meter.finish(store);
-                return Err(Error::from_call(name, source));
-            }
-            Ok(TypedResumableCall::HostTrap(call)) => {
-                meter.finish(store);
+        let call = match run.step(name, state)? {
+            Step::Finished(results) => return Ok(results),
+            Step::OutOfFuel(call) => call,
+            // Not returned in a synchronous call.
+            Step::AsyncHost(call, _) => {
                 return Err(Error::from_call(name, host_error(call.host_error())));
             }
-            Ok(TypedResumableCall::OutOfFuel(call)) => call,
         };
-        let total = meter.total(store);
-        if let Some(stop) = deadline.check() {
-            meter.finish(store);
-            return Err(stop.into_error(name));
-        }
-        let required = call.required_fuel();
-        if required > total {
-            meter.finish(store);
-            return Err(Error::from_call(
-                name,
-                wasmi::Error::from(TrapCode::OutOfFuel),
-            ));
-        }
-        meter.grant(store, total, deadline.slice.max(required))?;
-        state = call.resume(&mut *store);
+        run.refuel(name, &call, deadline)?;
+        state = call.resume(run.store());
     }
 }
 
@@ -330,11 +313,13 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
     /// passes or the flag is set before the call ends (also when that
     /// happened before it started); [`Error::FuelDisabled`] if the guest's
     /// engine does not meter fuel; [`Error::Trap`] with
-    /// [`TrapCode::OutOfFuel`] if the guest's fuel budget runs out, or any
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) if the guest's fuel budget runs out, or any
     /// other trap; [`Error::HostFunc`] if a host function it called failed
     /// (wasmi only lends a host function's error from a resumable call, so
     /// linmem copies it: its own variants keep their fields, an
     /// [`Error::custom`] error keeps its text but can no longer be downcast);
+    /// [`Error::AsyncHostFuncInSyncCall`] if it reaches an async host
+    /// function (use [`call_async_until`](Self::call_async_until));
     /// [`Error::Call`] if the call fails otherwise; [`Error::ForeignHandle`]
     /// if `guest` is not the guest this handle came from.
     pub fn call_until<T>(&self, guest: &mut Guest<T>, params: P, deadline: &Deadline) -> Result<R> {
@@ -357,7 +342,7 @@ impl<P: WasmParams + Clone, R: WasmResults> GuestFunc<P, R> {
 /// wasmi only lends: linmem's own errors keep their variant and fields where
 /// they can be copied; anything else keeps its text.
 #[cold]
-fn host_error(error: &wasmi::Error) -> wasmi::Error {
+pub(crate) fn host_error(error: &wasmi::Error) -> wasmi::Error {
     if let Some(error) = error.downcast_ref::<Error>() {
         return wasmi::Error::host(copy_error(error));
     }
@@ -417,6 +402,11 @@ fn copy_error(error: &Error) -> Error {
             expected,
         },
         Error::ForeignHandle { name } => Error::ForeignHandle { name: name.clone() },
+        Error::AsyncHostFuncInSyncCall { func, module, name } => Error::AsyncHostFuncInSyncCall {
+            func: func.clone(),
+            module: module.clone(),
+            name: name.clone(),
+        },
         Error::FuelDisabled => Error::FuelDisabled,
         Error::HostPanic { func, message } => Error::HostPanic {
             func: func.clone(),

@@ -5,3 +5,4 @@ pub(crate) mod compile;
 pub(crate) mod deadline;
 pub(crate) mod limits;
 pub(crate) mod screen;
+pub(crate) mod slices;

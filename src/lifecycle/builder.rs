@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
+use crate::host::func_async::AsyncCalls;
 use crate::hostile::deadline::{Deadline, run_until};
 use crate::hostile::limits::{Limits, StoreLimiter};
 use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
@@ -46,10 +47,13 @@ impl<'m, T> GuestBuilder<'m, T> {
             memory_export: None,
             guest: next_guest_id(),
             limiter: StoreLimiter::new(Limits::new()),
+            async_calls: AsyncCalls::default(),
             depth: 0,
             fuel_reserve: 0,
             instances: 1,
             memory_is_host: false,
+            #[cfg(feature = "wasi")]
+            wasi: None,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -582,6 +586,8 @@ pub(crate) fn instantiation_error(source: wasmi::Error) -> Error {
             import_mismatch(error).unwrap_or(Error::Instantiate { error: source })
         }
         ErrorKind::TrapCode(_) | ErrorKind::Host(_) => Error::from_call(START, source),
+        #[cfg(feature = "wasi")]
+        ErrorKind::I32ExitStatus(_) => Error::from_call(START, source),
         _ => Error::Instantiate { error: source },
     }
 }

@@ -42,8 +42,11 @@ impl<P: WasmParams, R: WasmResults> GuestFunc<P, R> {
     /// # Errors
     ///
     /// [`Error::ForeignHandle`] if `guest` is not the guest this handle came
-    /// from; [`Error::Trap`] if the guest traps; [`Error::Call`] if the call
-    /// fails otherwise (e.g. a host function's error). The guest stays usable.
+    /// from; [`Error::Trap`] if the guest traps;
+    /// [`Error::AsyncHostFuncInSyncCall`] if it reaches an async host
+    /// function (use [`call_async`](Self::call_async)); [`Error::Call`] if
+    /// the call fails otherwise (e.g. a host function's error). The guest
+    /// stays usable.
     #[inline]
     pub fn call(&self, guest: &mut impl GuestAccess, params: P) -> Result<R> {
         check_owner(guest, self.guest, &self.name)?;

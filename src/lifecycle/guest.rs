@@ -1,6 +1,7 @@
 //! A running guest: one instance, its store and its linear memory.
 
 use crate::error::{Error, Result};
+use crate::host::func_async::AsyncCalls;
 use crate::hostile::limits::StoreLimiter;
 use crate::lifecycle::builder::{instantiate_in, undefined_import};
 use crate::lifecycle::func::GuestFunc;
@@ -37,6 +38,11 @@ pub struct GuestState<T> {
     /// Whether `memory` is a host memory (shared by every instance that
     /// imports it), not the main instance's own.
     pub(crate) memory_is_host: bool,
+    /// The guest's WASI context and captured output, once configured.
+    #[cfg(feature = "wasi")]
+    pub(crate) wasi: Option<crate::integrations::wasi::state::WasiState>,
+    /// Async calls: whether one runs, and the async host call it awaits.
+    pub(crate) async_calls: AsyncCalls<T>,
 }
 
 impl<T> GuestState<T> {
@@ -376,7 +382,9 @@ impl<T> Guest<T> {
     /// [`Error::MissingExport`], [`Error::WrongExportKind`] or
     /// [`Error::SignatureMismatch`] if there is no such function;
     /// [`Error::Trap`] if the guest traps; [`Error::HostFunc`] if a host
-    /// function it called failed; [`Error::Call`] if the call fails otherwise.
+    /// function it called failed; [`Error::AsyncHostFuncInSyncCall`] if it
+    /// reaches an async host function (use [`call_async`](Self::call_async));
+    /// [`Error::Call`] if the call fails otherwise.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
         // The lookup and the call, without the handle's owned name: the
         // name is copied only into an error.

@@ -4,6 +4,7 @@
 pub(crate) mod access;
 pub(crate) mod binary;
 pub(crate) mod builder;
+pub(crate) mod call_async;
 pub(crate) mod func;
 pub(crate) mod guest;
 pub(crate) mod instance;
