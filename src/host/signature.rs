@@ -10,7 +10,7 @@ mod sealed {
 
 /// One WebAssembly number an async host function takes or returns: `i32`,
 /// `u32` (an `i32` reinterpreted), `i64`, `u64`, `f32`, `f64`, or wasmi's
-/// bit-exact [`F32`](https://docs.rs/wasmi/2/wasmi/core/struct.F32.html) and [`F64`](https://docs.rs/wasmi/2/wasmi/core/struct.F64.html).
+/// bit-exact [`F32`](https://docs.rs/wasmi/2/wasmi/struct.F32.html) and [`F64`](https://docs.rs/wasmi/2/wasmi/struct.F64.html).
 ///
 /// Implemented for those types only; there is nothing to implement.
 pub trait HostValue: sealed::Sealed + Copy + Send + Sync + 'static {
