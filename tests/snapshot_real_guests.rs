@@ -1,5 +1,5 @@
 //! Snapshots of the guests real toolchains made (fixtures/assemblyscript,
-//! fixtures/c), checked against reality: for each guest, one copy
+//! fixtures/c, fixtures/rust), checked against reality: for each guest, one copy
 //! initialises itself (its start function, then the host calls of the
 //! initialisation), another is instantiated from the snapshot of an
 //! instrumented copy that did the same. Then the host code of
@@ -362,6 +362,39 @@ fn c_alloc(g: &mut Pair) {
     g.call::<(), i32>("allocated_bytes", ());
 }
 
+/// The Rust plugin's initialisation: its panic hook, then calls that fill
+/// its allocator and the `HashMap` of call counts.
+fn rust_plugin_init(guest: &mut Guest) {
+    guest.call::<(), ()>("init", ()).unwrap();
+    let name: i32 = guest.call("alloc", (5,)).unwrap();
+    guest.view_mut().write_bytes(addr(name), b"world").unwrap();
+    guest.call::<(i32, i32), i64>("greet", (name, 5)).unwrap();
+}
+
+fn rust_plugin(g: &mut Pair) {
+    let text: i32 = g.call("alloc", (32,)).unwrap();
+    g.write(addr(text), b"the cat and the hat and the bat");
+    g.call::<_, i64>("greet", (text, 7));
+    g.call::<_, i64>("word_counts", (text, 31));
+    // A panic is a trap on both; its message is kept by the hook installed
+    // during the initialisation.
+    g.write(addr(text), b"12x");
+    g.call::<_, i32>("parse", (text, 3));
+    g.call::<(), i64>("last_panic", ());
+    g.write(addr(text), b" 42");
+    g.call::<_, i32>("parse", (text, 3));
+    let values: i32 = g.call("alloc", (16,)).unwrap();
+    g.write(
+        addr(values),
+        &[1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0],
+    );
+    g.call::<_, i32>("stats", (values, 4));
+    g.call::<_, i32>("element", (values, 4, 2));
+    g.call::<_, i32>("element", (values, 4, 9)); // out of range: a panic
+    g.call::<(), i64>("call_counts", ());
+    g.call::<_, ()>("dealloc", (values, 16));
+}
+
 type Case = (&'static str, &'static str, Init, fn(&mut Pair));
 
 const CASES: &[Case] = &[
@@ -430,6 +463,12 @@ const CASES: &[Case] = &[
     ("c/structs", "fixtures/c/structs.wasm", nothing, c_structs),
     ("c/traps", "fixtures/c/traps.wasm", nothing, c_traps),
     ("c/alloc", "fixtures/c/alloc.wasm", c_alloc_init, c_alloc),
+    (
+        "rust/plugin",
+        "fixtures/rust/plugin.wasm",
+        rust_plugin_init,
+        rust_plugin,
+    ),
 ];
 
 #[test]
@@ -445,7 +484,7 @@ fn every_real_guest_from_a_snapshot_behaves_as_one_that_initialised_itself() {
 
 #[test]
 fn every_wasm_fixture_is_covered_or_refused_for_a_reason() {
-    let mut fixtures: Vec<String> = ["fixtures/assemblyscript", "fixtures/c"]
+    let mut fixtures: Vec<String> = ["fixtures/assemblyscript", "fixtures/c", "fixtures/rust"]
         .iter()
         .flat_map(|dir| {
             std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
@@ -476,6 +515,21 @@ fn every_wasm_fixture_is_covered_or_refused_for_a_reason() {
                 // Its initialisation aborts: there is no guest to snapshot.
                 let snapshotter = Snapshotter::new(bytes(&path)).unwrap();
                 assert!(with_imports(snapshotter.module()).instantiate().is_err());
+            }
+            "fixtures/c/wasi_numbers.wasm"
+            | "fixtures/rust/wasi_command.wasm"
+            | "fixtures/rust/wasi_reactor.wasm" => {
+                // WASI guests: their state also lives in the host's WASI
+                // context (open files, preopens), which a module cannot
+                // carry; only their imports are checked to be WASI's.
+                let module = Module::new(bytes(&path)).unwrap();
+                assert!(
+                    module
+                        .as_wasmi()
+                        .imports()
+                        .any(|import| import.module() == "wasi_snapshot_preview1"),
+                    "{path}"
+                );
             }
             other => panic!("{other}: no snapshot check"),
         }
