@@ -6,8 +6,9 @@
 //! `start <= size - n` then `bytes[start..][..n]`, and `get`,
 //! `bytes.get(start..).and_then(|r| r.get(..n))`), and a plain checked
 //! slice loop.
-//! `hot/instantiate_1page/{wasmi_raw,linmem}`: a new store and instance of
-//! an already compiled one-page module.
+//! `hot/instantiate_1page/{wasmi_raw,wasmi_limited,linmem}`: a new store and
+//! instance of an already compiled one-page module (`wasmi_limited`: with a
+//! `StoreLimits` limiter in the store).
 //! `hot/call/{wasmi_typed,cached,by_name,wasmi_by_name,dynamic_cached,dynamic_by_name}`:
 //! one call of `load_u8`, through a cached handle or looked up by name.
 
@@ -144,6 +145,20 @@ pub fn benches(c: &mut Criterion) {
         b.iter(|| {
             let raw = RawWasmi::instantiate(black_box(module.as_wasmi()));
             assert_eq!(raw.memory.data(&raw.store).len(), 65_536);
+        })
+    });
+    // Raw wasmi with a limiter in its store, the least a host of untrusted
+    // guests sets up (linmem always keeps state and a limiter there).
+    group.bench_function("wasmi_limited", |b| {
+        b.iter(|| {
+            let wasmi = black_box(module.as_wasmi());
+            let limits = wasmi::StoreLimitsBuilder::new().memory_size(1 << 30).build();
+            let mut store = wasmi::Store::new(wasmi.engine(), limits);
+            store.limiter(|limits| limits);
+            let linker = wasmi::Linker::new(wasmi.engine());
+            let instance = linker.instantiate_and_start(&mut store, wasmi).unwrap();
+            let memory = instance.get_memory(&store, "memory").unwrap();
+            assert_eq!(memory.data(&store).len(), 65_536);
         })
     });
     group.bench_function("linmem", |b| {

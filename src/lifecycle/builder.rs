@@ -36,9 +36,12 @@ pub struct GuestBuilder<'m, T> {
     linker: Linker<GuestState<T>>,
     /// Set by [`default_memory`](Self::default_memory).
     chosen_memory: bool,
+    /// Whether [`prepared_store`](Self::prepared_store) ran.
+    prepared: bool,
 }
 
 impl<'m, T> GuestBuilder<'m, T> {
+    #[inline]
     pub(crate) fn new(module: &'m Module, data: T) -> Self {
         let engine = module.engine();
         let state = GuestState {
@@ -55,18 +58,31 @@ impl<'m, T> GuestBuilder<'m, T> {
             #[cfg(feature = "wasi")]
             wasi: None,
         };
-        let mut store = Store::new(engine, state);
-        store.limiter(|state| &mut state.limiter);
-        // Unlimited fuel on a metering engine.
-        if module.metered() {
-            store.set_fuel(u64::MAX).unwrap_or(());
-        }
+        let linker = Linker::new(engine);
+        // Built last, in the caller's slot: wasmi's store is 1.7 KB and each
+        // move is a copy, so its set-up waits for `prepared_store`.
         Self {
             module,
-            store,
-            linker: Linker::new(engine),
+            linker,
             chosen_memory: false,
+            prepared: false,
+            store: Store::new(engine, state),
         }
+    }
+
+    /// The store, with the limiter installed and, on a metering engine,
+    /// unlimited fuel until a budget is set: what anything that creates
+    /// items or runs code in it needs.
+    #[inline]
+    fn prepared_store(&mut self) -> &mut Store<GuestState<T>> {
+        if !self.prepared {
+            self.prepared = true;
+            self.store.limiter(|state| &mut state.limiter);
+            if self.module.metered() {
+                self.store.set_fuel(u64::MAX).unwrap_or(());
+            }
+        }
+        &mut self.store
     }
 
     /// Resource limits and a fuel budget for the guest (default: none);
@@ -265,7 +281,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         create: impl FnOnce(&mut Store<GuestState<T>>) -> core::result::Result<I, wasmi::Error>,
     ) -> Result<I> {
         let denials = self.store.data().limiter.denials();
-        create(&mut self.store).map_err(|source| {
+        create(self.prepared_store()).map_err(|source| {
             self.store
                 .data()
                 .limiter
@@ -318,7 +334,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// The store the guest will run in (escape hatch), e.g. to create
     /// wasmi items before instantiation.
     pub fn as_wasmi_store_mut(&mut self) -> &mut Store<GuestState<T>> {
-        &mut self.store
+        self.prepared_store()
     }
 
     /// The linker holding the guest's imports (escape hatch).
@@ -349,6 +365,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// [`Error::LimitExceeded`] if the module needs more than the
     /// [`limits`](Self::limits) allow; [`Error::FuelDisabled`] if a fuel
     /// budget was set but the module's engine does not meter fuel.
+    #[inline]
     pub fn instantiate(self) -> Result<Guest<T>> {
         self.instantiate_with(None)
     }
@@ -384,32 +401,26 @@ impl<'m, T> GuestBuilder<'m, T> {
         self.instantiate_with(Some(deadline))
     }
 
-    fn instantiate_with(self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
-        let Self {
-            module,
-            mut store,
-            linker,
-            chosen_memory,
-        } = self;
-        choose_memory(module, store.data_mut(), chosen_memory)?;
+    #[inline]
+    fn instantiate_with(mut self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
+        let module = self.module;
+        if self.chosen_memory {
+            check_chosen_memory(module, self.store.data())?;
+        }
+        let store = self.prepared_store();
         if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
             store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
         }
-        let instance = instantiate_in(&linker, &mut store, module, deadline)?;
-        let state = store.data();
-        let (memory, is_host) = match instance.get_export(&store, state.memory_export()) {
-            Some(Extern::Memory(memory)) => {
-                (Some(GuestMemory::new(&store, memory, state.guest)), false)
-            }
-            _ => (state.memory, state.memory.is_some()),
-        };
-        let id = state.guest;
-        let state = store.data_mut();
+        let instance = instantiate_in(&self.linker, &mut self.store, module, deadline)?;
+        let (memory, is_host) =
+            find_default_memory(module, instance, &mut self.store, self.chosen_memory);
+        let state = self.store.data_mut();
         state.memory = memory;
         state.memory_is_host = is_host;
+        let id = state.guest;
         Ok(Guest {
-            store,
-            linker,
+            store: self.store,
+            linker: self.linker,
             instance,
             memory,
             id,
@@ -453,28 +464,50 @@ pub(crate) fn instantiate_in<T>(
 /// The name errors give the start function.
 const START: &str = "(start)";
 
-/// Sets which memory export the guest's views show, from the module's
-/// exports, before anything runs (see [`GuestBuilder::default_memory`]).
-fn choose_memory<T>(module: &Module, state: &mut GuestState<T>, chosen: bool) -> Result<()> {
-    let wasmi = module.as_wasmi();
-    let is_memory = |name: &str| matches!(wasmi.get_export(name), Some(ExternType::Memory(_)));
-    if chosen {
-        let name = state.memory_export();
-        return if is_memory(name) {
-            Ok(())
-        } else {
-            Err(missing_memory(module, name))
-        };
+/// Fails before anything runs if the memory named with
+/// [`GuestBuilder::default_memory`] is not a memory export.
+fn check_chosen_memory<T>(module: &Module, state: &GuestState<T>) -> Result<()> {
+    let name = state.memory_export();
+    match module.as_wasmi().get_export(name) {
+        Some(ExternType::Memory(_)) => Ok(()),
+        _ => Err(missing_memory(module, name)),
     }
-    if state.memory.is_some() || is_memory("memory") {
-        return Ok(());
+}
+
+/// The memory the guest's views show, and whether the host made it (see
+/// [`GuestBuilder::default_memory`]): the chosen or `memory` export, else
+/// the first host memory, else the first memory export in sort order
+/// (remembered for host functions' views), else none.
+fn find_default_memory<T>(
+    module: &Module,
+    instance: Instance,
+    store: &mut Store<GuestState<T>>,
+    chosen: bool,
+) -> (Option<GuestMemory>, bool) {
+    let state = store.data();
+    let guest = state.guest;
+    let exported = |store: &Store<GuestState<T>>, name: &str| match instance.get_export(store, name)
+    {
+        Some(Extern::Memory(memory)) => Some(GuestMemory::new(store, memory, guest)),
+        _ => None,
+    };
+    if let Some(memory) = exported(store, state.memory_export()) {
+        return (Some(memory), false);
     }
-    // No `memory` and no host memory: the first memory export by name.
-    state.memory_export = wasmi
+    if state.memory.is_some() || chosen {
+        return (state.memory, state.memory.is_some());
+    }
+    let Some(name) = module
+        .as_wasmi()
         .exports()
         .find(|export| matches!(export.ty(), ExternType::Memory(_)))
-        .map(|export| Box::from(export.name()));
-    Ok(())
+        .map(|export| Box::<str>::from(export.name()))
+    else {
+        return (None, false);
+    };
+    let memory = exported(store, &name);
+    store.data_mut().memory_export = Some(name);
+    (memory, false)
 }
 
 /// The error for a default memory the module does not export, listing

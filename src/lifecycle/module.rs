@@ -192,12 +192,14 @@ impl Module {
     /// # Errors
     ///
     /// See [`GuestBuilder::instantiate`].
+    #[inline]
     pub fn instantiate(&self) -> Result<Guest> {
         self.guest().instantiate()
     }
 
     /// A builder to instantiate the module with host functions, host
     /// memories or another memory export name.
+    #[inline]
     pub fn guest(&self) -> GuestBuilder<'_, ()> {
         GuestBuilder::new(self, ())
     }
