@@ -52,7 +52,7 @@ fn run(module: &Module, variant: &str, n: u32) -> u64 {
             let load = guest.export_func::<i32, i32>("load_u8").unwrap();
             for i in 0..n {
                 let (byte, addr) = case(i);
-                guest.view_mut().write(u64::from(addr), byte).unwrap();
+                guest.view_mut().write(addr, byte).unwrap();
                 let got = load.call(&mut guest, black_box(addr as i32)).unwrap();
                 sum += u64::try_from(got).unwrap();
             }
@@ -61,7 +61,7 @@ fn run(module: &Module, variant: &str, n: u32) -> u64 {
             let mut guest = module.instantiate().unwrap();
             for i in 0..n {
                 let (byte, addr) = case(i);
-                guest.view_mut().write(u64::from(addr), byte).unwrap();
+                guest.view_mut().write(addr, byte).unwrap();
                 let got: i32 = guest.call("load_u8", black_box(addr as i32)).unwrap();
                 sum += u64::try_from(got).unwrap();
             }

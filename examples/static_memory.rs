@@ -38,7 +38,7 @@ fn main() -> linmem::Result<()> {
             "report",
             |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
                 let (view, reports) = cx.view_and_data_mut()?;
-                reports.push(view.str(ptr.into(), len.into())?.to_owned());
+                reports.push(view.str(ptr, len)?.to_owned());
                 Ok(())
             },
         )?

@@ -5,7 +5,8 @@
 //! consoles, hardened servers, embedded boards). A [`Guest`] is one
 //! instance with its store; [`Guest::view`] and [`Guest::view_mut`] borrow
 //! its memory as a [`LinearMemoryView`] or [`LinearMemoryViewMut`], with
-//! checked `u64` addresses and little-endian typed access. Because a view is
+//! checked addresses (taken as the guest passes them, see [`GuestAddr`]) and
+//! little-endian typed access. Because a view is
 //! a borrow, a view kept across a memory grow or a call into the guest does
 //! not compile: the "detached `ArrayBuffer`" of the JavaScript API cannot
 //! happen.
@@ -67,7 +68,7 @@
 //!     })?
 //!     .instantiate()?;
 //! let ptr = guest.call::<(), u32>("run", ())?;
-//! assert_eq!(guest.view().str(ptr.into(), 9)?, "hi hi hi ");
+//! assert_eq!(guest.view().str(ptr, 9)?, "hi hi hi ");
 //! # Ok(()) }
 //! ```
 //!
@@ -175,6 +176,7 @@ pub use self::{
         module::{LINEAR_MEMORY_WASM, LINEAR_MEMORY_WAT, Module},
     },
     memory::{
+        addr::GuestAddr,
         handle::GuestMemory,
         hexdump::HexDump,
         ptr::{GuestIter, GuestPtr, GuestSlice},

@@ -41,12 +41,12 @@ fn fetch(
 {
     move |mut cx, (ptr, len)| {
         Box::pin(async move {
-            let request = cx.view(|view| view.bytes(ptr.into(), len.into()).map(<[u8]>::to_vec))?;
+            let request = cx.view(|view| view.bytes(ptr, len).map(<[u8]>::to_vec))?;
             Turns(turns).await; // the guest is suspended here
             let answer = request.to_ascii_uppercase();
             cx.view_and_data_mut(|mut view, counts| {
                 counts.async_calls += 1;
-                view.write_bytes(ptr.into(), &answer)
+                view.write_bytes(ptr, &answer)
             })?;
             Ok(len)
         })
@@ -57,9 +57,9 @@ fn fetch(
 fn fetch_sync(mut cx: HostContext<'_, Counts>, ptr: u32, len: u32) -> linmem::Result<u32> {
     let (mut view, counts) = cx.view_and_data_mut()?;
     counts.sync_calls += 1;
-    let mut bytes = view.bytes(ptr.into(), len.into())?.to_vec();
+    let mut bytes = view.bytes(ptr, len)?.to_vec();
     bytes.reverse();
-    view.write_bytes(ptr.into(), &bytes)?;
+    view.write_bytes(ptr, &bytes)?;
     Ok(len)
 }
 
@@ -516,7 +516,7 @@ fn a_call_dropped_inside_an_async_host_function_leaves_the_guest_usable() -> lin
         .guest_with(Counts::default())
         .host_func_async("env", "fetch", |mut cx, (ptr, _len): (u32, u32)| {
             Box::pin(async move {
-                cx.view_mut(|mut view| view.write_bytes(ptr.into(), b"PI"))?;
+                cx.view_mut(|mut view| view.write_bytes(ptr, b"PI"))?;
                 core::future::pending::<()>().await;
                 Ok(0)
             })

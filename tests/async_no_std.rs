@@ -17,12 +17,9 @@ fn guest() -> Guest {
         .guest()
         .host_func_async("env", "fetch", |mut cx, (ptr, len): (u32, u32)| {
             Box::pin(async move {
-                let request =
-                    cx.view(|view| view.bytes(ptr.into(), len.into()).map(<[u8]>::to_vec))?;
+                let request = cx.view(|view| view.bytes(ptr, len).map(<[u8]>::to_vec))?;
                 Turns(2).await;
-                cx.view_mut(|mut view| {
-                    view.write_bytes(ptr.into(), &request.to_ascii_uppercase())
-                })?;
+                cx.view_mut(|mut view| view.write_bytes(ptr, &request.to_ascii_uppercase()))?;
                 Ok(len)
             })
         })

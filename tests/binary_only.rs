@@ -61,7 +61,7 @@ fn host_functions_and_a_static_memory_work_without_std_features() {
             |mut cx: HostContext<'_, u32>, ptr: u32, len: u32| {
                 let (view, calls) = cx.view_and_data_mut()?;
                 *calls += 1;
-                let bytes = view.bytes(ptr.into(), len.into())?;
+                let bytes = view.bytes(ptr, len)?;
                 Ok(bytes.iter().map(|&b| u32::from(b)).sum::<u32>())
             },
         )

@@ -34,7 +34,7 @@ fn logger() -> Guest<Host> {
             "log",
             |mut cx: HostContext<'_, Host>, ptr: u32, len: u32| {
                 let (view, host) = cx.view_and_data_mut()?;
-                let line = view.str(ptr.into(), len.into())?;
+                let line = view.str(ptr, len)?;
                 host.lines.push(line.to_owned());
                 Ok(())
             },
@@ -49,7 +49,7 @@ fn logger() -> Guest<Host> {
                     .supply
                     .len()
                     .min(usize::try_from(cap).unwrap_or(usize::MAX));
-                view.write_bytes(ptr.into(), &host.supply[..n])?;
+                view.write_bytes(ptr, &host.supply[..n])?;
                 host.supply.drain(..n);
                 Ok(u32::try_from(n).unwrap())
             },

@@ -206,7 +206,7 @@ fn workloads() -> linmem::Result<()> {
             |mut cx: HostContext<'_, u32>, ptr: u32, len: u32| {
                 let sum = cx
                     .view()?
-                    .bytes(ptr.into(), len.into())?
+                    .bytes(ptr, len)?
                     .iter()
                     .map(|&byte| u32::from(byte))
                     .sum::<u32>();

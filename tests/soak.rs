@@ -48,7 +48,7 @@ fn fresh(module: &Module) -> Guest<u64> {
         .limits(limits)
         .host_func("env", "bump", |mut cx: HostContext<'_, u64>, addr: u32| {
             let (mut view, calls) = cx.view_and_data_mut()?;
-            let value = view.read::<u32>(addr.into())?;
+            let value = view.read::<u32>(addr)?;
             view.write(u64::from(addr) + 4, value + 1)?;
             *calls += 1;
             Ok(value)
@@ -82,7 +82,7 @@ fn million_round_trips_in_bounded_memory() {
         let pages = guest.view().pages();
         let addr = u32::try_from((trip * 8) % (pages * 65_536 - 8)).unwrap();
         let value = u32::try_from(trip % 1_000_003).unwrap();
-        guest.view_mut().write(u64::from(addr), value).unwrap();
+        guest.view_mut().write(addr, value).unwrap();
         let doubled = echo.call(&mut guest, i32::try_from(addr).unwrap()).unwrap();
         assert_eq!(doubled, i32::try_from(value * 2).unwrap());
         assert_eq!(

@@ -79,6 +79,31 @@ fn last_byte_is_valid_and_one_past_is_not() {
     assert_out_of_bounds(view.bytes(PAGE + 1, 0), PAGE + 1, 0, PAGE);
 }
 
+/// A wasm32 guest's pointers and lengths go in as it passes them (`i32`,
+/// `u32`), read as unsigned like its own loads read them; memory64's `i64`
+/// likewise; host `usize` lengths too.
+#[test]
+fn guest_integer_types_are_addresses_and_lengths() {
+    let mut guest = one_page();
+    let mut view = guest.view_mut();
+    let (ptr, len): (i32, i32) = (16, 3);
+    view.write_bytes(ptr, b"abc").unwrap();
+    assert_eq!(view.bytes(ptr, len).unwrap(), b"abc");
+    assert_eq!(view.str(16u32, 3u32).unwrap(), "abc");
+    assert_eq!(view.read::<u8>(17i64).unwrap(), b'b');
+    assert_eq!(view.to_vec(16usize, b"abc".len()).unwrap(), b"abc");
+    // Negative numbers are addresses of 2 GiB and more, never below zero.
+    assert_out_of_bounds(view.read::<u8>(-1i32), 0xFFFF_FFFF, 1, PAGE);
+    assert_out_of_bounds(view.bytes(0, i32::MIN), 0, 0x8000_0000, PAGE);
+    assert_out_of_bounds(view.read::<u16>(-2i64), u64::MAX - 1, 2, PAGE);
+    assert_out_of_bounds(view.fill(0i32, -1i32, 7), 0, 0xFFFF_FFFF, PAGE);
+    assert_eq!(
+        view.bytes(ptr, len).unwrap(),
+        b"abc",
+        "failed writes changed nothing"
+    );
+}
+
 #[test]
 fn overflowing_ranges_are_errors_not_panics() {
     let mut guest = one_page();

@@ -65,10 +65,10 @@ fn guest(module: &Module) -> Guest {
         .guest()
         .host_func_async("env", "fetch", |mut cx, (ptr, len): (u32, u32)| {
             Box::pin(async move {
-                let mut bytes: [u8; 4] = cx.view(|view| view.read(ptr.into()))?;
+                let mut bytes: [u8; 4] = cx.view(|view| view.read(ptr))?;
                 std::future::ready(()).await;
                 bytes.reverse();
-                cx.view_mut(|mut view| view.write(ptr.into(), bytes))?;
+                cx.view_mut(|mut view| view.write(ptr, bytes))?;
                 Ok(len)
             })
         })
@@ -78,9 +78,9 @@ fn guest(module: &Module) -> Guest {
             "fetch_sync",
             |mut cx: HostContext<'_, ()>, ptr: u32, len: u32| {
                 let mut view = cx.view_mut()?;
-                let mut bytes: [u8; 4] = view.read(ptr.into())?;
+                let mut bytes: [u8; 4] = view.read(ptr)?;
                 bytes.reverse();
-                view.write(ptr.into(), bytes)?;
+                view.write(ptr, bytes)?;
                 Ok(len)
             },
         )

@@ -152,7 +152,9 @@ pub fn benches(c: &mut Criterion) {
     group.bench_function("wasmi_limited", |b| {
         b.iter(|| {
             let wasmi = black_box(module.as_wasmi());
-            let limits = wasmi::StoreLimitsBuilder::new().memory_size(1 << 30).build();
+            let limits = wasmi::StoreLimitsBuilder::new()
+                .memory_size(1 << 30)
+                .build();
             let mut store = wasmi::Store::new(wasmi.engine(), limits);
             store.limiter(|limits| limits);
             let linker = wasmi::Linker::new(wasmi.engine());

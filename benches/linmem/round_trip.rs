@@ -70,7 +70,7 @@ pub fn benches(c: &mut Criterion) {
                 i = i.wrapping_add(1);
                 let (value, addr) = case(i);
                 let byte = value as u8;
-                guest.view_mut().write(u64::from(addr), byte).unwrap();
+                guest.view_mut().write(addr, byte).unwrap();
                 let got = load.call(&mut guest, black_box(addr as i32)).unwrap();
                 assert_eq!(got, i32::from(byte));
             })
@@ -80,7 +80,7 @@ pub fn benches(c: &mut Criterion) {
                 i = i.wrapping_add(1);
                 let (value, addr) = case(i);
                 let byte = value as u8;
-                guest.view_mut().write(u64::from(addr), byte).unwrap();
+                guest.view_mut().write(addr, byte).unwrap();
                 let got: i32 = guest.call("load_u8", black_box(addr as i32)).unwrap();
                 assert_eq!(got, i32::from(byte));
             })
@@ -124,7 +124,7 @@ pub fn benches(c: &mut Criterion) {
             b.iter(|| {
                 i = i.wrapping_add(1);
                 let (value, addr) = case(i);
-                guest.view_mut().write(u64::from(addr), value).unwrap();
+                guest.view_mut().write(addr, value).unwrap();
                 let got = load.call(&mut guest, black_box(addr as i32)).unwrap();
                 assert_eq!(got, value as i32);
             })
@@ -133,7 +133,7 @@ pub fn benches(c: &mut Criterion) {
             b.iter(|| {
                 i = i.wrapping_add(1);
                 let (value, addr) = case(i);
-                guest.view_mut().write(u64::from(addr), value).unwrap();
+                guest.view_mut().write(addr, value).unwrap();
                 let got: i32 = guest.call("load_u32", black_box(addr as i32)).unwrap();
                 assert_eq!(got, value as i32);
             })

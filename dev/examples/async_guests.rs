@@ -22,16 +22,13 @@ fn guest(module: &Module, id: u32) -> linmem::Result<Guest<Id>> {
         // The async host function: request in, timer awaited, answer out.
         .host_func_async("env", "fetch", |mut cx, (ptr, len): (u32, u32)| {
             Box::pin(async move {
-                let request =
-                    cx.view(|view| view.bytes(ptr.into(), len.into()).map(<[u8]>::to_vec))?;
+                let request = cx.view(|view| view.bytes(ptr, len).map(<[u8]>::to_vec))?;
                 let id = cx.data().0;
                 // The guest is suspended here; the other guests run.
                 tokio::time::sleep(Duration::from_millis(u64::from(id % 40))).await;
                 let answer = format!("{}#{id}", String::from_utf8_lossy(&request).to_uppercase());
                 let written = answer.len().min(16);
-                cx.view_mut(|mut view| {
-                    view.write_bytes(ptr.into(), &answer.as_bytes()[..written])
-                })?;
+                cx.view_mut(|mut view| view.write_bytes(ptr, &answer.as_bytes()[..written]))?;
                 Ok(u32::try_from(written).unwrap_or(0))
             })
         })?

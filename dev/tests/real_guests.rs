@@ -483,8 +483,8 @@ fn as_abort_returning() -> Log {
             |mut cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
                 let (view, log) = cx.view_and_data_mut()?;
                 let view = view.as_view();
-                let message = view.assemblyscript_string(message.into())?;
-                let file = view.assemblyscript_string(file.into())?;
+                let message = view.assemblyscript_string(message)?;
+                let file = view.assemblyscript_string(file)?;
                 log.push(json!({
                     "op": "abort", "message": message, "file": file, "line": line, "column": column
                 }));
@@ -553,8 +553,8 @@ fn as_start_abort_returning() -> Log {
             "abort",
             move |cx: HostContext<'_, Log>, message: u32, file: u32, line: u32, column: u32| {
                 let view = cx.view()?;
-                let message = view.assemblyscript_string(message.into())?;
-                let file = view.assemblyscript_string(file.into())?;
+                let message = view.assemblyscript_string(message)?;
+                let file = view.assemblyscript_string(file)?;
                 assert_eq!(
                     (message.as_str(), file.as_str()),
                     ("needs 2 pages of memory", "start_abort.ts")

@@ -29,7 +29,7 @@ use wasmi::{Caller, Extern};
 ///     .guest_with(Vec::<String>::new())
 ///     .host_func("env", "log", |mut cx: HostContext<'_, Vec<String>>, ptr: u32, len: u32| {
 ///         let (view, lines) = cx.view_and_data_mut()?;
-///         lines.push(view.str(ptr.into(), len.into())?.to_owned());
+///         lines.push(view.str(ptr, len)?.to_owned());
 ///         Ok(())
 ///     })?
 ///     .instantiate()?;

@@ -26,7 +26,7 @@ use wasmi::Store;
 ///     Box::pin(async move {
 ///         let view = cx.view(|view| Ok(view))?; // error: the view cannot leave the closure
 ///         core::future::ready(()).await;
-///         view.read::<u32>(ptr.into())
+///         view.read::<u32>(ptr)
 ///     })
 /// })?;
 /// # builder.instantiate()?;
@@ -43,7 +43,7 @@ use wasmi::Store;
 ///     Box::pin(async move {
 ///         cx.view(|view| {
 ///             core::future::ready(()).await; // error: `await` outside of an async block
-///             view.read::<u32>(ptr.into())
+///             view.read::<u32>(ptr)
 ///         })
 ///     })
 /// })?;
@@ -60,9 +60,9 @@ use wasmi::Store;
 /// #     (memory (export "memory") 1))"#)?;
 /// let builder = module.guest().host_func_async("env", "read", |cx, ptr: u32| {
 ///     Box::pin(async move {
-///         let before = cx.view(|view| view.read::<u32>(ptr.into()))?;
+///         let before = cx.view(|view| view.read::<u32>(ptr))?;
 ///         core::future::ready(()).await;
-///         let after = cx.view(|view| view.read::<u32>(ptr.into()))?;
+///         let after = cx.view(|view| view.read::<u32>(ptr))?;
 ///         Ok(before.wrapping_add(after))
 ///     })
 /// })?;

@@ -181,9 +181,9 @@ impl<T: Send + 'static> GuestBuilder<'_, T> {
     ///     .guest()
     ///     .host_func_async("env", "shout", |mut cx, (ptr, len): (u32, u32)| {
     ///         Box::pin(async move {
-    ///             let request = cx.view(|view| view.bytes(ptr.into(), len.into()).map(<[u8]>::to_vec))?;
+    ///             let request = cx.view(|view| view.bytes(ptr, len).map(<[u8]>::to_vec))?;
     ///             let answer = some_io(request).await; // the guest is suspended here
-    ///             cx.view_mut(|mut view| view.write_bytes(ptr.into(), &answer))?;
+    ///             cx.view_mut(|mut view| view.write_bytes(ptr, &answer))?;
     ///             Ok(len)
     ///         })
     ///     })?

@@ -10,7 +10,7 @@ use alloc::string::String;
 fn optional_string(view: &LinearMemoryView<'_>, ptr: u32) -> Result<String> {
     match ptr {
         0 => Ok(String::new()),
-        ptr => view.assemblyscript_string(u64::from(ptr)),
+        ptr => view.assemblyscript_string(ptr),
     }
 }
 

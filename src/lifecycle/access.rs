@@ -46,7 +46,7 @@ mod sealed {
 ///     })?
 ///     .instantiate()?;
 /// let ptr = guest.call::<(), u32>("run", ())?;
-/// assert_eq!(guest.view().str(ptr.into(), 5)?, "hello");
+/// assert_eq!(guest.view().str(ptr, 5)?, "hello");
 /// # Ok(()) }
 /// ```
 ///

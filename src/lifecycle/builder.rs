@@ -135,7 +135,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     ///     .guest()
     ///     .host_func("env", "fill", |mut cx: HostContext<'_, ()>, ptr: u32, cap: u32| {
     ///         let len = cap.min(3); // "hi!" or as much of it as fits
-    ///         cx.view_mut()?.write_bytes(ptr.into(), &b"hi!"[..usize::try_from(len).unwrap_or(0)])?;
+    ///         cx.view_mut()?.write_bytes(ptr, &b"hi!"[..usize::try_from(len).unwrap_or(0)])?;
     ///         Ok(len)
     ///     })?
     ///     .instantiate()?;

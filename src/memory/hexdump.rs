@@ -2,6 +2,7 @@
 //! error reports.
 
 use crate::error::Result;
+use crate::memory::addr::GuestAddr;
 use crate::memory::ptr::to_u64;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use core::fmt;
@@ -87,7 +88,9 @@ impl<'a> LinearMemoryView<'a> {
     ///
     /// [`Error::OutOfBounds`](crate::Error::OutOfBounds) if the range leaves
     /// the memory.
-    pub fn hex_dump(&self, addr: u64, len: u64) -> Result<HexDump<'a>> {
+    pub fn hex_dump(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<HexDump<'a>> {
+        let addr = addr.to_u64();
+        let len = len.to_u64();
         Ok(HexDump {
             addr,
             bytes: self.bytes(addr, len)?,
@@ -103,7 +106,7 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::OutOfBounds`](crate::Error::OutOfBounds) if the range leaves
     /// the memory.
-    pub fn hex_dump(&self, addr: u64, len: u64) -> Result<HexDump<'_>> {
+    pub fn hex_dump(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<HexDump<'_>> {
         self.as_view().hex_dump(addr, len)
     }
 }

@@ -1,6 +1,7 @@
 //! Memory access: views over a guest's linear memory, typed values,
 //! pointers, records, strings and host-managed regions.
 
+pub(crate) mod addr;
 pub(crate) mod handle;
 pub(crate) mod hexdump;
 pub(crate) mod ptr;

@@ -5,6 +5,7 @@
 //! file.)
 
 use crate::error::{Error, Result};
+use crate::memory::addr::GuestAddr;
 use crate::memory::ptr::{GuestPtr, GuestSlice, to_u64};
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
 use alloc::string::String;
@@ -20,7 +21,9 @@ impl<'a> LinearMemoryView<'a> {
     /// NUL; [`Error::OutOfBounds`] (for `max_len` bytes at `addr`) if
     /// `addr` is past the end of the memory, or the memory ends before a NUL
     /// and before `max_len` bytes.
-    pub fn c_bytes(&self, addr: u64, max_len: u64) -> Result<&'a [u8]> {
+    pub fn c_bytes(&self, addr: impl GuestAddr, max_len: impl GuestAddr) -> Result<&'a [u8]> {
+        let addr = addr.to_u64();
+        let max_len = max_len.to_u64();
         let size = self.len();
         let Some(room) = size.checked_sub(addr) else {
             return Err(self.out_of_bounds(addr, max_len));
@@ -51,7 +54,9 @@ impl<'a> LinearMemoryView<'a> {
     ///
     /// Those of [`c_bytes`](Self::c_bytes); [`Error::InvalidUtf8`] if the
     /// bytes before the NUL are not UTF-8.
-    pub fn c_str(&self, addr: u64, max_len: u64) -> Result<&'a str> {
+    pub fn c_str(&self, addr: impl GuestAddr, max_len: impl GuestAddr) -> Result<&'a str> {
+        let addr = addr.to_u64();
+        let max_len = max_len.to_u64();
         let len = to_u64(self.c_bytes(addr, max_len)?.len());
         self.str(addr, len)
     }
@@ -80,7 +85,9 @@ impl<'a> LinearMemoryView<'a> {
     /// [`Error::OutOfBounds`] if the range leaves the memory;
     /// [`Error::InvalidUtf16`] with the address of the first unpaired
     /// surrogate, or of the last byte if `byte_len` is odd.
-    pub fn utf16_string(&self, addr: u64, byte_len: u64) -> Result<String> {
+    pub fn utf16_string(&self, addr: impl GuestAddr, byte_len: impl GuestAddr) -> Result<String> {
+        let addr = addr.to_u64();
+        let byte_len = byte_len.to_u64();
         let bytes = self.bytes(addr, byte_len)?;
         let (units, odd) = bytes.as_chunks::<2>();
         let invalid_at = |offset: u64| Error::InvalidUtf16 {
@@ -122,12 +129,13 @@ impl<'a> LinearMemoryView<'a> {
     /// [`Error::PtrOverflow`] if `addr` is below 4 (there is no header);
     /// [`Error::OutOfBounds`] if the header or the text leaves the memory;
     /// [`Error::InvalidUtf16`] if the text is not valid UTF-16.
-    pub fn assemblyscript_string(&self, addr: u64) -> Result<String> {
+    pub fn assemblyscript_string(&self, addr: impl GuestAddr) -> Result<String> {
+        let addr = addr.to_u64();
         let Some(header) = addr.checked_sub(4) else {
             return Err(Error::PtrOverflow { addr, offset: -4 });
         };
         let byte_len = self.read::<u32>(header)?;
-        self.utf16_string(addr, u64::from(byte_len))
+        self.utf16_string(addr, byte_len)
     }
 }
 
@@ -139,7 +147,7 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::MissingNul`] or [`Error::OutOfBounds`], as
     /// [`LinearMemoryView::c_bytes`].
-    pub fn c_bytes(&self, addr: u64, max_len: u64) -> Result<&[u8]> {
+    pub fn c_bytes(&self, addr: impl GuestAddr, max_len: impl GuestAddr) -> Result<&[u8]> {
         self.as_view().c_bytes(addr, max_len)
     }
 
@@ -150,7 +158,7 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::MissingNul`], [`Error::OutOfBounds`] or
     /// [`Error::InvalidUtf8`], as [`LinearMemoryView::c_str`].
-    pub fn c_str(&self, addr: u64, max_len: u64) -> Result<&str> {
+    pub fn c_str(&self, addr: impl GuestAddr, max_len: impl GuestAddr) -> Result<&str> {
         self.as_view().c_str(addr, max_len)
     }
 
@@ -161,7 +169,7 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::OutOfBounds`] or [`Error::InvalidUtf16`], as
     /// [`LinearMemoryView::utf16_string`].
-    pub fn utf16_string(&self, addr: u64, byte_len: u64) -> Result<String> {
+    pub fn utf16_string(&self, addr: impl GuestAddr, byte_len: impl GuestAddr) -> Result<String> {
         self.as_view().utf16_string(addr, byte_len)
     }
 
@@ -172,7 +180,7 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::PtrOverflow`], [`Error::OutOfBounds`] or
     /// [`Error::InvalidUtf16`], as [`LinearMemoryView::assemblyscript_string`].
-    pub fn assemblyscript_string(&self, addr: u64) -> Result<String> {
+    pub fn assemblyscript_string(&self, addr: impl GuestAddr) -> Result<String> {
         self.as_view().assemblyscript_string(addr)
     }
 
@@ -193,7 +201,8 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::OutOfBounds`] if the text's bytes leave the memory; nothing
     /// is written then.
-    pub fn write_str(&mut self, addr: u64, text: &str) -> Result<GuestSlice<u8>> {
+    pub fn write_str(&mut self, addr: impl GuestAddr, text: &str) -> Result<GuestSlice<u8>> {
+        let addr = addr.to_u64();
         self.write_bytes(addr, text.as_bytes())?;
         Ok(GuestSlice::new(GuestPtr::new(addr), to_u64(text.len())))
     }
@@ -205,7 +214,8 @@ impl LinearMemoryViewMut<'_> {
     ///
     /// [`Error::OutOfBounds`] if the text's bytes leave the memory;
     /// nothing is written then.
-    pub fn write_utf16(&mut self, addr: u64, text: &str) -> Result<GuestSlice<u16>> {
+    pub fn write_utf16(&mut self, addr: impl GuestAddr, text: &str) -> Result<GuestSlice<u16>> {
+        let addr = addr.to_u64();
         let units = to_u64(text.encode_utf16().count());
         // At most 2 bytes per UTF-8 byte: cannot overflow for a `&str`.
         let byte_len = units.saturating_mul(2);

@@ -1,6 +1,7 @@
 //! Borrowed views of a guest's linear memory.
 
 use crate::error::{Error, Result};
+use crate::memory::addr::GuestAddr;
 use crate::memory::value::{ByteArray, MemoryValue, size_of_value};
 use alloc::vec::Vec;
 
@@ -219,7 +220,9 @@ impl<'a> LinearMemoryView<'a> {
     /// [`Error::OutOfBounds`] if the range leaves the memory or `addr + len`
     /// overflows.
     #[inline]
-    pub fn bytes(&self, addr: u64, len: u64) -> Result<&'a [u8]> {
+    pub fn bytes(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<&'a [u8]> {
+        let addr = addr.to_u64();
+        let len = len.to_u64();
         slice_at(self.bytes, addr, len, self.page_size)
     }
 
@@ -240,7 +243,8 @@ impl<'a> LinearMemoryView<'a> {
     ///
     /// [`Error::OutOfBounds`] if the value's bytes leave the memory.
     #[inline]
-    pub fn read<T: MemoryValue>(&self, addr: u64) -> Result<T> {
+    pub fn read<T: MemoryValue>(&self, addr: impl GuestAddr) -> Result<T> {
+        let addr = addr.to_u64();
         let slice = self.bytes(addr, value_len::<T>())?;
         let mut bytes = T::Bytes::ZERO;
         bytes.as_mut().copy_from_slice(slice);
@@ -254,7 +258,8 @@ impl<'a> LinearMemoryView<'a> {
     /// [`Error::OutOfBounds`] if the `buf.len()` bytes at `addr` leave the
     /// memory; `buf` is then unchanged.
     #[inline]
-    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<()> {
+    pub fn read_bytes(&self, addr: impl GuestAddr, buf: &mut [u8]) -> Result<()> {
+        let addr = addr.to_u64();
         buf.copy_from_slice(self.bytes(addr, size_in_bytes(buf.len()))?);
         Ok(())
     }
@@ -265,7 +270,9 @@ impl<'a> LinearMemoryView<'a> {
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory (checked before
     /// anything is allocated).
-    pub fn to_vec(&self, addr: u64, len: u64) -> Result<Vec<u8>> {
+    pub fn to_vec(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<Vec<u8>> {
+        let addr = addr.to_u64();
+        let len = len.to_u64();
         Ok(self.bytes(addr, len)?.to_vec())
     }
 
@@ -276,7 +283,9 @@ impl<'a> LinearMemoryView<'a> {
     /// [`Error::OutOfBounds`] if the range leaves the memory;
     /// [`Error::InvalidUtf8`] (with the address where the text stops being
     /// valid) if the bytes are not UTF-8.
-    pub fn str(&self, addr: u64, len: u64) -> Result<&'a str> {
+    pub fn str(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<&'a str> {
+        let addr = addr.to_u64();
+        let len = len.to_u64();
         let bytes = self.bytes(addr, len)?;
         core::str::from_utf8(bytes).map_err(|source| Error::InvalidUtf8 {
             addr,
@@ -342,7 +351,7 @@ impl<'a> LinearMemoryViewMut<'a> {
     ///
     /// [`Error::OutOfBounds`] if the value's bytes leave the memory.
     #[inline]
-    pub fn read<T: MemoryValue>(&self, addr: u64) -> Result<T> {
+    pub fn read<T: MemoryValue>(&self, addr: impl GuestAddr) -> Result<T> {
         self.as_view().read(addr)
     }
 
@@ -352,7 +361,7 @@ impl<'a> LinearMemoryViewMut<'a> {
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory.
     #[inline]
-    pub fn bytes(&self, addr: u64, len: u64) -> Result<&[u8]> {
+    pub fn bytes(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<&[u8]> {
         self.as_view().bytes(addr, len)
     }
 
@@ -362,7 +371,7 @@ impl<'a> LinearMemoryViewMut<'a> {
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory.
     #[inline]
-    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<()> {
+    pub fn read_bytes(&self, addr: impl GuestAddr, buf: &mut [u8]) -> Result<()> {
         self.as_view().read_bytes(addr, buf)
     }
 
@@ -372,7 +381,7 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// # Errors
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory.
-    pub fn to_vec(&self, addr: u64, len: u64) -> Result<Vec<u8>> {
+    pub fn to_vec(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<Vec<u8>> {
         self.as_view().to_vec(addr, len)
     }
 
@@ -382,7 +391,7 @@ impl<'a> LinearMemoryViewMut<'a> {
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory;
     /// [`Error::InvalidUtf8`] if the bytes are not UTF-8.
-    pub fn str(&self, addr: u64, len: u64) -> Result<&str> {
+    pub fn str(&self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<&str> {
         self.as_view().str(addr, len)
     }
 
@@ -406,7 +415,9 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// [`Error::OutOfBounds`] if the range leaves the memory or `addr + len`
     /// overflows.
     #[inline]
-    pub fn bytes_mut(&mut self, addr: u64, len: u64) -> Result<&mut [u8]> {
+    pub fn bytes_mut(&mut self, addr: impl GuestAddr, len: impl GuestAddr) -> Result<&mut [u8]> {
+        let addr = addr.to_u64();
+        let len = len.to_u64();
         slice_at_mut(self.bytes, addr, len, self.page_size)
     }
 
@@ -429,7 +440,8 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// [`Error::OutOfBounds`] if the value's bytes leave the memory; nothing
     /// is written then.
     #[inline]
-    pub fn write<T: MemoryValue>(&mut self, addr: u64, value: T) -> Result<()> {
+    pub fn write<T: MemoryValue>(&mut self, addr: impl GuestAddr, value: T) -> Result<()> {
+        let addr = addr.to_u64();
         self.write_bytes(addr, value.to_le_bytes().as_ref())
     }
 
@@ -440,7 +452,8 @@ impl<'a> LinearMemoryViewMut<'a> {
     /// [`Error::OutOfBounds`] if the `data.len()` bytes at `addr` leave the
     /// memory; nothing is written then.
     #[inline]
-    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+    pub fn write_bytes(&mut self, addr: impl GuestAddr, data: &[u8]) -> Result<()> {
+        let addr = addr.to_u64();
         self.bytes_mut(addr, size_in_bytes(data.len()))?
             .copy_from_slice(data);
         Ok(())
@@ -452,7 +465,9 @@ impl<'a> LinearMemoryViewMut<'a> {
     ///
     /// [`Error::OutOfBounds`] if the range leaves the memory; nothing is
     /// written then.
-    pub fn fill(&mut self, addr: u64, len: u64, byte: u8) -> Result<()> {
+    pub fn fill(&mut self, addr: impl GuestAddr, len: impl GuestAddr, byte: u8) -> Result<()> {
+        let addr = addr.to_u64();
+        let len = len.to_u64();
         self.bytes_mut(addr, len)?.fill(byte);
         Ok(())
     }
@@ -474,7 +489,15 @@ impl<'a> LinearMemoryViewMut<'a> {
     ///
     /// [`Error::OutOfBounds`] for the first of the two ranges that leaves
     /// the memory; nothing is written then.
-    pub fn copy_within(&mut self, src: u64, dst: u64, len: u64) -> Result<()> {
+    pub fn copy_within(
+        &mut self,
+        src: impl GuestAddr,
+        dst: impl GuestAddr,
+        len: impl GuestAddr,
+    ) -> Result<()> {
+        let src = src.to_u64();
+        let dst = dst.to_u64();
+        let len = len.to_u64();
         let (from, n) = span(src, len, self.bytes.len(), self.page_size)?;
         let (to, _) = span(dst, len, self.bytes.len(), self.page_size)?;
         self.bytes.copy_within(from..from + n, to);
