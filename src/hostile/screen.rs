@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasmparser::{Parser, Payload, TypeRef};
+use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
 
 /// The largest memory64 maximum (in 64 KiB pages) that wasmi 2.0 handles:
 /// at 2^48 pages the maximum's size in bytes (2^64) overflows the `u64`
@@ -29,6 +29,12 @@ pub(crate) struct Screened<'a> {
     pub(crate) wasm: Cow<'a, [u8]>,
     /// The export name of the start function, if the module has one.
     pub(crate) start: Option<Box<str>>,
+    /// Whether the module as given must be validated too: exporting the
+    /// start function can make an invalid module valid (a start function
+    /// of the wrong type; a `ref.func` of it that nothing else declares;
+    /// spec tests start.wast, ref_func.wast), and the screen could not rule
+    /// that out.
+    pub(crate) validate_original: bool,
 }
 
 /// Checks a binary module's memory types and moves its start function into
@@ -39,21 +45,52 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
     let mut start = None;
     let mut exports: Vec<String> = Vec::new();
     let mut export_section = None;
+    // For the start function's type: `[] -> []` per type index (`None` for
+    // types the screen does not read), and each function's type index.
+    let mut empty_types: Vec<Option<bool>> = Vec::new();
+    let mut func_types: Vec<u32> = Vec::new();
+    let mut code = None;
     for payload in Parser::new(0).parse_all(wasm) {
         let Ok(payload) = payload else {
             return Ok(None);
         };
         match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    let Ok(group) = group else {
+                        return Ok(None);
+                    };
+                    empty_types.extend(group.into_types().map(
+                        |ty| match ty.composite_type.inner {
+                            CompositeInnerType::Func(func) => {
+                                Some(func.params().is_empty() && func.results().is_empty())
+                            }
+                            _ => None,
+                        },
+                    ));
+                }
+            }
             Payload::ImportSection(reader) => {
                 for (index, import) in reader.into_iter().enumerate() {
                     let Ok(import) = import else {
                         return Ok(None);
                     };
-                    if let TypeRef::Memory(ty) = import.ty {
-                        check_memory(&ty, index, "imported ")?;
+                    match import.ty {
+                        TypeRef::Memory(ty) => check_memory(&ty, index, "imported ")?,
+                        TypeRef::Func(ty) => func_types.push(ty),
+                        _ => {}
                     }
                 }
             }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    let Ok(ty) = ty else {
+                        return Ok(None);
+                    };
+                    func_types.push(ty);
+                }
+            }
+            Payload::CodeSectionStart { range, .. } => code = Some(range),
             Payload::MemorySection(reader) => {
                 for (index, memory) in reader.into_iter().enumerate() {
                     let Ok(memory) = memory else {
@@ -79,8 +116,16 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
         return Ok(Some(Screened {
             wasm: Cow::Borrowed(wasm),
             start: None,
+            validate_original: false,
         }));
     };
+    let start_type = usize::try_from(func)
+        .ok()
+        .and_then(|func| func_types.get(func))
+        .and_then(|&ty| usize::try_from(ty).ok())
+        .and_then(|ty| empty_types.get(ty).copied().flatten());
+    let code = code.and_then(|range| wasm.get(range)).unwrap_or(&[]);
+    let validate_original = start_type != Some(true) || may_ref_func(code, func);
     let mut name = String::from(START_EXPORT);
     while exports.contains(&name) {
         name.push('_');
@@ -91,7 +136,27 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
     Ok(Some(Screened {
         wasm: Cow::Owned(wasm),
         start: Some(name.into_boxed_str()),
+        validate_original,
     }))
+}
+
+/// Whether `code` may hold a `ref.func func`: some `0xD2` byte (the
+/// opcode) followed by an LEB128 of `func`, in any of its encodings. Never
+/// a false "no"; a "yes" from an immediate or a constant that happens to
+/// look like one only costs a validation.
+fn may_ref_func(code: &[u8], func: u32) -> bool {
+    let mut rest = code;
+    while let Some(at) = rest.iter().position(|&byte| byte == 0xD2) {
+        let Some(after) = rest.get(at.saturating_add(1)..) else {
+            return false;
+        };
+        let mut immediate = after;
+        if read_leb(&mut immediate) == Some(func) {
+            return true;
+        }
+        rest = after;
+    }
+    false
 }
 
 /// Refuses a memory type that wasmi 2.0 accepts but then panics on.
@@ -219,6 +284,46 @@ fn read_leb(bytes: &mut &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn screened(text: &str) -> bool {
+        let wasm = wat::parse_str(text).expect("valid text");
+        screen(&wasm)
+            .expect("screens")
+            .expect("parses")
+            .validate_original
+    }
+
+    #[test]
+    fn the_original_is_validated_only_when_the_rewrite_could_hide_an_error() {
+        // A start function of the right type that no code takes a reference of.
+        assert!(!screened(
+            r#"(module (func $f) (start $f) (func (call $f)))"#
+        ));
+        assert!(!screened(
+            r#"(module (import "env" "f" (func $f)) (start $f) (func (drop (ref.func 1))))"#
+        ));
+        // The wrong type, or a `ref.func` of the start function.
+        assert!(screened(r#"(module (func $f (param i32)) (start $f))"#));
+        assert!(screened(
+            r#"(module (func $f (result i32) (i32.const 0)) (start $f))"#
+        ));
+        assert!(screened(
+            r#"(module (func $f) (start $f) (func (drop (ref.func $f))))"#
+        ));
+        assert!(screened(
+            r#"(module (import "env" "g" (func)) (func $f) (start $f) (func (drop (ref.func $f))))"#
+        ));
+    }
+
+    #[test]
+    fn ref_func_is_found_in_every_leb_encoding() {
+        assert!(may_ref_func(&[0x01, 0xD2, 0x05, 0x1A], 5));
+        assert!(may_ref_func(&[0xD2, 0x85, 0x80, 0x80, 0x80, 0x00], 5));
+        assert!(may_ref_func(&[0xD2, 0xD2, 0x05], 5));
+        assert!(!may_ref_func(&[0xD2, 0x06, 0x05], 5));
+        assert!(!may_ref_func(&[0x05, 0xD2], 5));
+        assert!(!may_ref_func(&[], 0));
+    }
 
     #[test]
     fn leb_round_trips() {

@@ -139,11 +139,8 @@ impl Module {
                 reason: Box::from("the module's sections could not be screened"),
             });
         };
-        if screened.start.is_some() {
-            // The rewrite exports the start function, which makes some
-            // invalid modules valid: a start function of the wrong type, a
-            // `ref.func` of the start function nothing declares (spec tests
-            // start.wast, ref_func.wast). Validate the module as given.
+        if screened.validate_original {
+            // The rewrite could make this module valid: check it as given.
             wasmi::Module::validate(engine, wasm).map_err(|error| Error::Compile { error })?;
         }
         match compile(engine, &screened.wasm) {
