@@ -43,22 +43,7 @@ pub struct GuestBuilder<'m, T> {
 impl<'m, T> GuestBuilder<'m, T> {
     #[inline]
     pub(crate) fn new(module: &'m Module, data: T) -> Self {
-        let engine = module.engine();
-        let state = GuestState {
-            data,
-            memory: None,
-            memory_export: None,
-            guest: next_guest_id(),
-            limiter: StoreLimiter::new(Limits::new()),
-            async_calls: AsyncCalls::default(),
-            depth: 0,
-            fuel_reserve: 0,
-            instances: 1,
-            memory_is_host: false,
-            #[cfg(feature = "wasi")]
-            wasi: None,
-        };
-        let linker = Linker::new(engine);
+        let linker = Linker::new(module.engine());
         // Built last, in the caller's slot: wasmi's store is 1.7 KB and each
         // move is a copy, so its set-up waits for `prepared_store`.
         Self {
@@ -66,7 +51,7 @@ impl<'m, T> GuestBuilder<'m, T> {
             linker,
             chosen_memory: false,
             prepared: false,
-            store: Store::new(engine, state),
+            store: Store::new(module.engine(), new_state(data)),
         }
     }
 
@@ -77,10 +62,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     fn prepared_store(&mut self) -> &mut Store<GuestState<T>> {
         if !self.prepared {
             self.prepared = true;
-            self.store.limiter(|state| &mut state.limiter);
-            if self.module.metered() {
-                self.store.set_fuel(u64::MAX).unwrap_or(());
-            }
+            prepare(&mut self.store, self.module);
         }
         &mut self.store
     }
@@ -403,29 +385,90 @@ impl<'m, T> GuestBuilder<'m, T> {
 
     #[inline]
     fn instantiate_with(mut self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
-        let module = self.module;
-        if self.chosen_memory {
-            check_chosen_memory(module, self.store.data())?;
-        }
-        let store = self.prepared_store();
-        if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
-            store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
-        }
-        let instance = instantiate_in(&self.linker, &mut self.store, module, deadline)?;
-        let (memory, is_host) =
-            find_default_memory(module, instance, &mut self.store, self.chosen_memory);
-        let state = self.store.data_mut();
-        state.memory = memory;
-        state.memory_is_host = is_host;
-        let id = state.guest;
+        self.prepared_store();
+        let (instance, memory) = start_guest(
+            self.module,
+            &mut self.store,
+            &self.linker,
+            self.chosen_memory,
+            deadline,
+        )?;
         Ok(Guest {
+            id: self.store.data().guest,
             store: self.store,
             linker: self.linker,
             instance,
             memory,
-            id,
         })
     }
+}
+
+/// [`Module::instantiate`]'s path: without a builder, the store is made
+/// where it stays until it becomes the guest's (one 1.7 KB copy fewer).
+#[inline]
+pub(crate) fn instantiate_plain<T>(module: &Module, data: T) -> Result<Guest<T>> {
+    let mut store = Store::new(module.engine(), new_state(data));
+    prepare(&mut store, module);
+    let linker = Linker::new(module.engine());
+    let (instance, memory) = start_guest(module, &mut store, &linker, false, None)?;
+    Ok(Guest {
+        id: store.data().guest,
+        store,
+        linker,
+        instance,
+        memory,
+    })
+}
+
+/// A new guest's store data.
+fn new_state<T>(data: T) -> GuestState<T> {
+    GuestState {
+        data,
+        memory: None,
+        memory_export: None,
+        guest: next_guest_id(),
+        limiter: StoreLimiter::new(Limits::new()),
+        async_calls: AsyncCalls::default(),
+        depth: 0,
+        fuel_reserve: 0,
+        instances: 1,
+        memory_is_host: false,
+        #[cfg(feature = "wasi")]
+        wasi: None,
+    }
+}
+
+/// Installs the limiter and, on a metering engine, unlimited fuel until a
+/// budget is set.
+fn prepare<T>(store: &mut Store<GuestState<T>>, module: &Module) {
+    store.limiter(|state| &mut state.limiter);
+    if module.metered() {
+        store.set_fuel(u64::MAX).unwrap_or(());
+    }
+}
+
+/// Checks the chosen memory, sets the fuel budget, instantiates, runs the
+/// start function and records the default memory in the store; the
+/// instance and the default memory.
+fn start_guest<T>(
+    module: &Module,
+    store: &mut Store<GuestState<T>>,
+    linker: &Linker<GuestState<T>>,
+    chosen_memory: bool,
+    deadline: Option<&Deadline>,
+) -> Result<(Instance, Option<GuestMemory>)> {
+    if chosen_memory {
+        check_chosen_memory(module, store.data())?;
+    }
+    if let Some(fuel) = store.data().limiter.limits().fuel_budget() {
+        store.set_fuel(fuel).map_err(|_| Error::FuelDisabled)?;
+    }
+    let instance = instantiate_in(linker, store, module, deadline)?;
+    let (memory, is_host) = find_default_memory(module, instance, store, chosen_memory);
+    let state = store.data_mut();
+    state.memory = memory;
+    state.memory_is_host = is_host;
+    Ok((instance, memory))
 }
 
 /// Instantiates `module` in `store` and runs its start function (the one

@@ -191,7 +191,7 @@ impl Module {
     /// See [`GuestBuilder::instantiate`].
     #[inline]
     pub fn instantiate(&self) -> Result<Guest> {
-        self.guest().instantiate()
+        crate::lifecycle::builder::instantiate_plain(self, ())
     }
 
     /// A builder to instantiate the module with host functions, host
