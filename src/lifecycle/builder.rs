@@ -43,15 +43,15 @@ pub struct GuestBuilder<'m, T> {
 impl<'m, T> GuestBuilder<'m, T> {
     #[inline]
     pub(crate) fn new(module: &'m Module, data: T) -> Self {
-        let linker = Linker::new(module.engine());
-        // Built last, in the caller's slot: wasmi's store is 1.7 KB and each
-        // move is a copy, so its set-up waits for `prepared_store`.
+        // The store's set-up waits for `prepared_store`: a store set up
+        // here would be copied once more on the way out (wasmi's store is
+        // 1.7 KB, and every move of it is a copy).
         Self {
             module,
-            linker,
+            store: Store::new(module.engine(), new_state(data)),
+            linker: Linker::new(module.engine()),
             chosen_memory: false,
             prepared: false,
-            store: Store::new(module.engine(), new_state(data)),
         }
     }
 
