@@ -397,6 +397,41 @@ fn start_function_stops_at_a_deadline_or_a_flag() {
     plain.guest().instantiate_until(&Deadline::none()).unwrap();
 }
 
+/// An instance added to a running guest has its start function bounded the
+/// same way, and a stopped one leaves the guest as it was.
+#[test]
+fn an_added_instance_start_function_stops_at_a_deadline() {
+    let engine = linmem::metered_engine();
+    let first = Module::with_engine(
+        &engine,
+        r#"(module (memory (export "memory") 1)
+            (func (export "answer") (result i32) (i32.const 42)))"#,
+    )
+    .unwrap();
+    let spinner = Module::with_engine(&engine, SPINNING_START).unwrap();
+    let mut guest = first.instantiate().unwrap();
+    let started = Instant::now();
+    let err = guest
+        .add_instance_until(&spinner, &Deadline::after(Duration::from_millis(50)))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let flag = CancelFlag::new();
+    flag.cancel();
+    let err = guest
+        .add_instance_until(&spinner, &Deadline::cancel_on(&flag))
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    assert_eq!(guest.call::<(), i32>("answer", ()).unwrap(), 42);
+    // A module without a start function is added under any deadline.
+    let second = guest.add_instance_until(&first, &Deadline::none()).unwrap();
+    let answer = guest.export_func_in::<(), i32>(second, "answer").unwrap();
+    assert_eq!(answer.call(&mut guest, ()).unwrap(), 42);
+}
+
 #[test]
 fn start_function_export_keeps_the_module_behaviour() {
     // The start function writes memory and calls an import; a module with

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::host::func_async::AsyncCalls;
+use crate::hostile::deadline::Deadline;
 use crate::hostile::limits::StoreLimiter;
 use crate::lifecycle::builder::{instantiate_in, undefined_import};
 use crate::lifecycle::func::GuestFunc;
@@ -475,10 +476,55 @@ impl<T> Guest<T> {
     /// those of [`GuestBuilder::instantiate`](crate::GuestBuilder::instantiate), except that the memory is not
     /// looked up.
     pub fn add_instance(&mut self, module: &Module) -> Result<GuestInstance> {
+        self.add_instance_with(module, None)
+    }
+
+    /// Instantiates another module in this guest's store like
+    /// [`add_instance`](Self::add_instance), but runs its start function
+    /// in fuel slices and stops it at `deadline`, as
+    /// [`GuestBuilder::instantiate_until`](crate::GuestBuilder::instantiate_until)
+    /// does for the first module. Needs an engine that meters fuel.
+    ///
+    /// ```
+    /// # fn main() -> linmem::Result<()> {
+    /// use core::time::Duration;
+    /// use linmem::{Deadline, Error, Module};
+    ///
+    /// let engine = linmem::metered_engine();
+    /// let first = Module::with_engine(&engine, r#"(module (memory (export "memory") 1))"#)?;
+    /// let spinner = Module::with_engine(&engine, r#"(module (func $spin (loop br 0)) (start $spin))"#)?;
+    /// let mut guest = first.instantiate()?;
+    /// let deadline = Deadline::after(Duration::from_millis(20));
+    /// let err = guest.add_instance_until(&spinner, &deadline).unwrap_err();
+    /// assert!(matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"));
+    /// assert_eq!(guest.view().len(), 65_536); // the guest is still usable
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`add_instance`](Self::add_instance); then
+    /// [`Error::DeadlineExceeded`] or [`Error::Cancelled`] (for the function
+    /// `(start)`) if the deadline passes or its flag is set before the start
+    /// function ends, and [`Error::FuelDisabled`] if the module has a start
+    /// function and its engine does not meter fuel.
+    pub fn add_instance_until(
+        &mut self,
+        module: &Module,
+        deadline: &Deadline,
+    ) -> Result<GuestInstance> {
+        self.add_instance_with(module, Some(deadline))
+    }
+
+    fn add_instance_with(
+        &mut self,
+        module: &Module,
+        deadline: Option<&Deadline>,
+    ) -> Result<GuestInstance> {
         if !Engine::same(module.engine(), self.engine()) {
             return Err(Error::EngineMismatch);
         }
-        let instance = instantiate_in(&self.linker, &mut self.store, module, None)?;
+        let instance = instantiate_in(&self.linker, &mut self.store, module, deadline)?;
         let state = self.store.data_mut();
         state.instances = state.instances.saturating_add(1);
         Ok(GuestInstance {
