@@ -367,15 +367,14 @@ fn nested_call_inside_call_until_has_the_whole_budget() {
 const SPINNING_START: &str = r#"(module (memory (export "memory") 1)
     (func $spin (loop br 0)) (start $spin))"#;
 
-#[test]
-fn start_function_stops_at_a_deadline_or_a_flag() {
-    let module = Module::with_engine(&linmem::metered_engine(), SPINNING_START).unwrap();
-    assert_eq!(module.start_export(), Some("linmem:start"));
+/// `instantiate` (of a module whose start function spins) fails with
+/// `DeadlineExceeded` for the function `(start)` within 5 s of a 50 ms
+/// deadline, and with `Cancelled` under a flag already set.
+fn assert_start_stops<T: std::fmt::Debug>(
+    mut instantiate: impl FnMut(&Deadline) -> linmem::Result<T>,
+) {
     let started = Instant::now();
-    let err = module
-        .guest()
-        .instantiate_until(&Deadline::after(Duration::from_millis(50)))
-        .unwrap_err();
+    let err = instantiate(&Deadline::after(Duration::from_millis(50))).unwrap_err();
     assert!(
         matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"),
         "{err:?}"
@@ -383,11 +382,15 @@ fn start_function_stops_at_a_deadline_or_a_flag() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let flag = CancelFlag::new();
     flag.cancel();
-    let err = module
-        .guest()
-        .instantiate_until(&Deadline::cancel_on(&flag))
-        .unwrap_err();
+    let err = instantiate(&Deadline::cancel_on(&flag)).unwrap_err();
     assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+}
+
+#[test]
+fn start_function_stops_at_a_deadline_or_a_flag() {
+    let module = Module::with_engine(&linmem::metered_engine(), SPINNING_START).unwrap();
+    assert_eq!(module.start_export(), Some("linmem:start"));
+    assert_start_stops(|deadline| module.guest().instantiate_until(deadline));
     // A fuel budget bounds it too, with or without a deadline.
     let err = module.guest().fuel(100_000).instantiate().unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::OutOfFuel));
@@ -410,21 +413,7 @@ fn an_added_instance_start_function_stops_at_a_deadline() {
     .unwrap();
     let spinner = Module::with_engine(&engine, SPINNING_START).unwrap();
     let mut guest = first.instantiate().unwrap();
-    let started = Instant::now();
-    let err = guest
-        .add_instance_until(&spinner, &Deadline::after(Duration::from_millis(50)))
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::DeadlineExceeded { ref func } if &**func == "(start)"),
-        "{err:?}"
-    );
-    assert!(started.elapsed() < Duration::from_secs(5));
-    let flag = CancelFlag::new();
-    flag.cancel();
-    let err = guest
-        .add_instance_until(&spinner, &Deadline::cancel_on(&flag))
-        .unwrap_err();
-    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    assert_start_stops(|deadline| guest.add_instance_until(&spinner, deadline));
     assert_eq!(guest.call::<(), i32>("answer", ()).unwrap(), 42);
     // A module without a start function is added under any deadline.
     let second = guest.add_instance_until(&first, &Deadline::none()).unwrap();

@@ -9,7 +9,10 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
+use wasmparser::{
+    CompositeInnerType, FunctionSectionReader, Parser, Payload, RecGroup, TypeRef,
+    TypeSectionReader,
+};
 
 /// The largest memory64 maximum (in 64 KiB pages) that wasmi 2.0 handles:
 /// at 2^48 pages the maximum's size in bytes (2^64) overflows the `u64`
@@ -43,33 +46,19 @@ pub(crate) struct Screened<'a> {
 /// `Ok(None)` if the bytes do not parse: wasmi then reports the error.
 pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
     let mut start = None;
-    let mut exports: Vec<String> = Vec::new();
-    let mut export_section = None;
-    // For the start function's type: `[] -> []` per type index (`None` for
-    // types the screen does not read), and each function's type index.
-    let mut empty_types: Vec<Option<bool>> = Vec::new();
-    let mut func_types: Vec<u32> = Vec::new();
+    // Kept to be read only if the module has a start function.
+    let mut types = None;
+    let mut functions = None;
+    let mut exports = None;
     let mut code = None;
+    // The type index of each imported function (imports are read anyway).
+    let mut imported_funcs: Vec<u32> = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         let Ok(payload) = payload else {
             return Ok(None);
         };
         match payload {
-            Payload::TypeSection(reader) => {
-                for group in reader {
-                    let Ok(group) = group else {
-                        return Ok(None);
-                    };
-                    empty_types.extend(group.into_types().map(
-                        |ty| match ty.composite_type.inner {
-                            CompositeInnerType::Func(func) => {
-                                Some(func.params().is_empty() && func.results().is_empty())
-                            }
-                            _ => None,
-                        },
-                    ));
-                }
-            }
+            Payload::TypeSection(reader) => types = Some(reader),
             Payload::ImportSection(reader) => {
                 for (index, import) in reader.into_iter().enumerate() {
                     let Ok(import) = import else {
@@ -77,20 +66,12 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
                     };
                     match import.ty {
                         TypeRef::Memory(ty) => check_memory(&ty, index, "imported ")?,
-                        TypeRef::Func(ty) => func_types.push(ty),
+                        TypeRef::Func(ty) => imported_funcs.push(ty),
                         _ => {}
                     }
                 }
             }
-            Payload::FunctionSection(reader) => {
-                for ty in reader {
-                    let Ok(ty) = ty else {
-                        return Ok(None);
-                    };
-                    func_types.push(ty);
-                }
-            }
-            Payload::CodeSectionStart { range, .. } => code = Some(range),
+            Payload::FunctionSection(reader) => functions = Some(reader),
             Payload::MemorySection(reader) => {
                 for (index, memory) in reader.into_iter().enumerate() {
                     let Ok(memory) = memory else {
@@ -99,16 +80,9 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
                     check_memory(&memory, index, "")?;
                 }
             }
-            Payload::ExportSection(reader) => {
-                export_section = Some(reader.range());
-                for export in reader {
-                    let Ok(export) = export else {
-                        return Ok(None);
-                    };
-                    exports.push(String::from(export.name));
-                }
-            }
+            Payload::ExportSection(reader) => exports = Some(reader),
             Payload::StartSection { func, range } => start = Some((func, range)),
+            Payload::CodeSectionStart { range, .. } => code = Some(range),
             _ => {}
         }
     }
@@ -119,17 +93,21 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
             validate_original: false,
         }));
     };
-    let start_type = usize::try_from(func)
-        .ok()
-        .and_then(|func| func_types.get(func))
-        .and_then(|&ty| usize::try_from(ty).ok())
-        .and_then(|ty| empty_types.get(ty).copied().flatten());
+    let nullary = is_nullary(&imported_funcs, functions, types, func);
     let code = code.and_then(|range| wasm.get(range)).unwrap_or(&[]);
-    let validate_original = start_type != Some(true) || may_ref_func(code, func);
+    let validate_original = nullary != Some(true) || may_ref_func(code, func);
+    let mut names = Vec::new();
+    for export in exports.clone().into_iter().flatten() {
+        let Ok(export) = export else {
+            return Ok(None);
+        };
+        names.push(export.name);
+    }
     let mut name = String::from(START_EXPORT);
-    while exports.contains(&name) {
+    while names.contains(&name.as_str()) {
         name.push('_');
     }
+    let export_section = exports.map(|reader| reader.range());
     let Some(wasm) = move_start_to_export(wasm, func, start_range, export_section, &name) else {
         return Ok(None);
     };
@@ -138,6 +116,35 @@ pub(crate) fn screen(wasm: &[u8]) -> Result<Option<Screened<'_>>> {
         start: Some(name.into_boxed_str()),
         validate_original,
     }))
+}
+
+/// Whether function `func` takes and returns nothing; `None` if the
+/// sections do not say (the module is then validated as given).
+fn is_nullary(
+    imported_funcs: &[u32],
+    functions: Option<FunctionSectionReader<'_>>,
+    types: Option<TypeSectionReader<'_>>,
+    func: u32,
+) -> Option<bool> {
+    let func = usize::try_from(func).ok()?;
+    let ty = match imported_funcs.get(func) {
+        Some(&ty) => ty,
+        None => functions?
+            .into_iter()
+            .nth(func.checked_sub(imported_funcs.len())?)?
+            .ok()?,
+    };
+    let ty = types?
+        .into_iter()
+        .map_while(core::result::Result::ok)
+        .flat_map(RecGroup::into_types)
+        .nth(usize::try_from(ty).ok()?)?;
+    match ty.composite_type.inner {
+        CompositeInnerType::Func(func) => {
+            Some(func.params().is_empty() && func.results().is_empty())
+        }
+        _ => None,
+    }
 }
 
 /// Whether `code` may hold a `ref.func func`: some `0xD2` byte (the

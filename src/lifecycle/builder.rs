@@ -2,10 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::host::func::HostFunc;
-use crate::host::func_async::AsyncCalls;
 use crate::hostile::deadline::{Deadline, run_until};
-use crate::hostile::limits::{Limits, StoreLimiter};
-use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind, next_guest_id};
+use crate::hostile::limits::Limits;
+use crate::lifecycle::guest::{Guest, GuestState, extern_type_kind};
 use crate::lifecycle::module::Module;
 use crate::memory::handle::GuestMemory;
 use crate::memory::view::{LinearMemoryView, LinearMemoryViewMut};
@@ -48,7 +47,7 @@ impl<'m, T> GuestBuilder<'m, T> {
         // 1.7 KB, and every move of it is a copy).
         Self {
             module,
-            store: Store::new(module.engine(), new_state(data)),
+            store: Store::new(module.engine(), GuestState::new(data)),
             linker: Linker::new(module.engine()),
             chosen_memory: false,
             prepared: false,
@@ -407,7 +406,7 @@ impl<'m, T> GuestBuilder<'m, T> {
 /// where it stays until it becomes the guest's (one 1.7 KB copy fewer).
 #[inline]
 pub(crate) fn instantiate_plain<T>(module: &Module, data: T) -> Result<Guest<T>> {
-    let mut store = Store::new(module.engine(), new_state(data));
+    let mut store = Store::new(module.engine(), GuestState::new(data));
     prepare(&mut store, module);
     let linker = Linker::new(module.engine());
     let (instance, memory) = start_guest(module, &mut store, &linker, false, None)?;
@@ -418,24 +417,6 @@ pub(crate) fn instantiate_plain<T>(module: &Module, data: T) -> Result<Guest<T>>
         instance,
         memory,
     })
-}
-
-/// A new guest's store data.
-fn new_state<T>(data: T) -> GuestState<T> {
-    GuestState {
-        data,
-        memory: None,
-        memory_export: None,
-        guest: next_guest_id(),
-        limiter: StoreLimiter::new(Limits::new()),
-        async_calls: AsyncCalls::default(),
-        depth: 0,
-        fuel_reserve: 0,
-        instances: 1,
-        memory_is_host: false,
-        #[cfg(feature = "wasi")]
-        wasi: None,
-    }
 }
 
 /// Installs the limiter and, on a metering engine, unlimited fuel until a

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::host::func_async::AsyncCalls;
 use crate::hostile::deadline::Deadline;
-use crate::hostile::limits::StoreLimiter;
+use crate::hostile::limits::{Limits, StoreLimiter};
 use crate::lifecycle::builder::{instantiate_in, undefined_import};
 use crate::lifecycle::func::GuestFunc;
 use crate::lifecycle::instance::GuestInstance;
@@ -47,6 +47,24 @@ pub struct GuestState<T> {
 }
 
 impl<T> GuestState<T> {
+    /// A new guest's store data: no memory yet, no limits, a fresh id.
+    pub(crate) fn new(data: T) -> Self {
+        Self {
+            data,
+            memory: None,
+            memory_export: None,
+            guest: next_guest_id(),
+            limiter: StoreLimiter::new(Limits::new()),
+            async_calls: AsyncCalls::default(),
+            depth: 0,
+            fuel_reserve: 0,
+            instances: 1,
+            memory_is_host: false,
+            #[cfg(feature = "wasi")]
+            wasi: None,
+        }
+    }
+
     pub(crate) fn memory(&self) -> Option<GuestMemory> {
         self.memory
     }
