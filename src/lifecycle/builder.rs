@@ -33,8 +33,6 @@ pub struct GuestBuilder<'m, T> {
     module: &'m Module,
     store: Store<GuestState<T>>,
     linker: Linker<GuestState<T>>,
-    /// Set by [`default_memory`](Self::default_memory).
-    chosen_memory: bool,
     /// Whether [`prepared_store`](Self::prepared_store) ran.
     prepared: bool,
 }
@@ -49,7 +47,6 @@ impl<'m, T> GuestBuilder<'m, T> {
             module,
             store: Store::new(module.engine(), GuestState::new(data)),
             linker: Linker::new(module.engine()),
-            chosen_memory: false,
             prepared: false,
         }
     }
@@ -95,7 +92,6 @@ impl<'m, T> GuestBuilder<'m, T> {
     /// if it exports no memory `export_name`.
     pub fn default_memory(mut self, export_name: &str) -> Self {
         self.store.data_mut().memory_export = Some(Box::from(export_name));
-        self.chosen_memory = true;
         self
     }
 
@@ -385,13 +381,7 @@ impl<'m, T> GuestBuilder<'m, T> {
     #[inline]
     fn instantiate_with(mut self, deadline: Option<&Deadline>) -> Result<Guest<T>> {
         self.prepared_store();
-        let (instance, memory) = start_guest(
-            self.module,
-            &mut self.store,
-            &self.linker,
-            self.chosen_memory,
-            deadline,
-        )?;
+        let (instance, memory) = start_guest(self.module, &mut self.store, &self.linker, deadline)?;
         Ok(Guest {
             id: self.store.data().guest,
             store: self.store,
@@ -409,7 +399,7 @@ pub(crate) fn instantiate_plain<T>(module: &Module, data: T) -> Result<Guest<T>>
     let mut store = Store::new(module.engine(), GuestState::new(data));
     prepare(&mut store, module);
     let linker = Linker::new(module.engine());
-    let (instance, memory) = start_guest(module, &mut store, &linker, false, None)?;
+    let (instance, memory) = start_guest(module, &mut store, &linker, None)?;
     Ok(Guest {
         id: store.data().guest,
         store,
@@ -435,9 +425,10 @@ fn start_guest<T>(
     module: &Module,
     store: &mut Store<GuestState<T>>,
     linker: &Linker<GuestState<T>>,
-    chosen_memory: bool,
     deadline: Option<&Deadline>,
 ) -> Result<(Instance, Option<GuestMemory>)> {
+    // A name is set before instantiation only by `default_memory`.
+    let chosen_memory = store.data().memory_export.is_some();
     if chosen_memory {
         check_chosen_memory(module, store.data())?;
     }
